@@ -1,0 +1,67 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ipseckey-verify",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "IPSecKeyResolver", targets: ["IPSecKeyResolver"]),
+        .library(name: "DNSSECValidator", targets: ["DNSSECValidator"]),
+        .library(name: "DNSModel", targets: ["DNSModel"]),
+        .executable(name: "ipseckey-verify", targets: ["ipseckey-verify"]),
+        .executable(name: "ipseckey-testbed", targets: ["ipseckey-testbed"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        // C declarations only. Every call into them lives in DNSCrypto.
+        .systemLibrary(name: "CLDNS", pkgConfig: "ldns", providers: [.apt(["libldns-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // The one bridging module: owns every ldns_* / EVP_* call and every raw pointer.
+        .target(name: "DNSCrypto", dependencies: ["CLDNS", "COpenSSL"]),
+        // Pure Swift DNS message model: names, records, wire codec, presentation, canonical form.
+        .target(name: "DNSModel"),
+        // The socket module: UDP/TCP to upstream resolvers.
+        .target(name: "DNSTransport", dependencies: [
+            "DNSModel", "DNSCrypto",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "DNSSECValidator", dependencies: [
+            "DNSModel", "DNSCrypto", "DNSTransport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "IPSecKeyResolver", dependencies: [
+            "DNSModel", "DNSCrypto", "DNSTransport", "DNSSECValidator",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "TestAuthority", dependencies: [
+            "DNSModel", "DNSCrypto", "DNSTransport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "ipseckey-verify", dependencies: [
+            "IPSecKeyResolver", "DNSModel", "DNSSECValidator", "DNSTransport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], resources: []),
+        .executableTarget(name: "ipseckey-testbed", dependencies: [
+            "TestAuthority", "DNSModel",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "DNSModelTests", dependencies: ["DNSModel", "DNSCrypto"]),
+        .testTarget(name: "DNSCryptoTests", dependencies: ["DNSCrypto"]),
+        .testTarget(name: "DNSTransportTests", dependencies: ["DNSTransport", "DNSModel", "TestAuthority",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "DNSSECValidatorTests", dependencies: ["DNSSECValidator", "DNSModel", "DNSCrypto", "DNSTransport", "TestAuthority"]),
+        .testTarget(name: "IPSecKeyResolverTests", dependencies: ["IPSecKeyResolver", "DNSModel", "DNSCrypto", "DNSSECValidator", "TestAuthority"]),
+        .testTarget(name: "CLITests", dependencies: ["TestAuthority", "DNSModel"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["IPSecKeyResolver", "DNSModel", "DNSSECValidator"]),
+    ]
+)
