@@ -1,0 +1,1 @@
+// DNSSECValidator module. Work in progress.

@@ -1,0 +1,1 @@
+// IPSecKeyResolver module. Work in progress.

@@ -1,0 +1,1 @@
+// TestAuthority module. Work in progress.
