@@ -1,1 +1,0 @@
-// IPSecKeyResolver module. Work in progress.

@@ -1,0 +1,38 @@
+import DNSModel
+
+/// Reverse-mapping names for addresses, as opportunistic IPsec looks keys up (RFC 4025 §1.2 with RFC 1035 §3.5
+/// `in-addr.arpa.` and RFC 3596 §2.5 `ip6.arpa.`).
+public enum ReverseName {
+    /// Why a string is not an IP address.
+    public struct InvalidAddress: Error, Sendable, Equatable, CustomStringConvertible {
+        public let text: String
+        public var description: String { "'\(text)' is not an IPv4 or IPv6 address" }
+    }
+
+    /// `192.0.2.38` → `38.2.0.192.in-addr.arpa.`; `2001:db8::1` → `1.0.0.…8.b.d.0.1.0.0.2.ip6.arpa.`
+    public static func name(for address: String) throws(InvalidAddress) -> DNSName {
+        var text = address
+        if text.hasPrefix("[") && text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
+        if let v4 = TextEncoding.fromIPv4(text) { return ipv4(v4) }
+        if text.contains(":"), let v6 = TextEncoding.fromIPv6(text) { return ipv6(v6) }
+        throw InvalidAddress(text: address)
+    }
+
+    public static func ipv4(_ b: [UInt8]) -> DNSName {
+        // Four decimal labels and two fixed ones can never exceed the name limits.
+        try! DNSName(labels: b.reversed().map { Array(String($0).utf8) } + [Array("in-addr".utf8), Array("arpa".utf8)])
+    }
+
+    public static func ipv6(_ b: [UInt8]) -> DNSName {
+        let hex = Array("0123456789abcdef".utf8)
+        var labels: [[UInt8]] = []
+        for byte in b.reversed() {
+            labels.append([hex[Int(byte & 0x0F)]])
+            labels.append([hex[Int(byte >> 4)]])
+        }
+        return try! DNSName(labels: labels + [Array("ip6".utf8), Array("arpa".utf8)])
+    }
+
+    /// True when the text looks like an address rather than a name (used by the CLI to pick the lookup).
+    public static func isAddress(_ text: String) -> Bool { (try? name(for: text)) != nil }
+}
