@@ -93,6 +93,9 @@ public struct NSEC3PARAMData: Sendable, Hashable {
     public var flags: UInt8
     public var iterations: UInt16
     public var salt: [UInt8]
+    public init(hashAlgorithm: UInt8 = 1, flags: UInt8 = 0, iterations: UInt16, salt: [UInt8]) {
+        self.hashAlgorithm = hashAlgorithm; self.flags = flags; self.iterations = iterations; self.salt = salt
+    }
 }
 
 /// SOA RDATA (RFC 1035 §3.3.13).

@@ -1,1 +1,0 @@
-// TestAuthority module. Work in progress.
