@@ -1,0 +1,316 @@
+import DNSCrypto
+import DNSModel
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The real transport: asks upstream recursive resolvers over UDP, and over TCP when a UDP answer is truncated.
+///
+/// Every query gets a fresh socket (ephemeral port chosen by the kernel) and a random 16-bit ID. A UDP datagram is
+/// accepted only when its source address and port are the server's, its ID is the query's, QR is set and its question
+/// section is the query's question; anything else is dropped (counted in `droppedResponses`) and the wait goes on
+/// until the deadline. The UDP socket is `connect`ed, so the kernel also filters foreign sources and an ICMP
+/// "port unreachable" surfaces as a refused server at once instead of a timeout.
+///
+/// Servers are tried in order, `attempts` rounds in all; each exchange may wait up to `timeout` (a TCP retry after
+/// TC=1 gets its own `timeout`). Nothing blocks a thread: all I/O runs on NIO event loops and is awaited through
+/// futures; every channel is closed on every path before `query` returns.
+public final class NetworkUpstream: DNSUpstream, Sendable {
+    public let servers: [UpstreamAddress]
+    public let timeout: Duration
+    public let attempts: Int
+    public let tcpOnly: Bool
+    public let payloadSize: UInt16
+    private let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+    private let dropped = Atomic<Int>(0)
+
+    public init(servers: [UpstreamAddress], timeout: Duration = .seconds(2), attempts: Int = 2, tcpOnly: Bool = false,
+                payloadSize: UInt16 = EDNS.defaultPayloadSize, logger: Logger) {
+        self.servers = servers
+        self.timeout = timeout > .zero ? timeout : .seconds(2)
+        self.attempts = max(1, attempts)
+        self.tcpOnly = tcpOnly
+        self.payloadSize = max(512, payloadSize)
+        self.logger = logger
+        self.group = MultiThreadedEventLoopGroup.singleton
+    }
+
+    /// Responses that arrived but did not match a pending query (wrong source, ID, question, QR, or undecodable).
+    public var droppedResponses: Int { dropped.load(ordering: .relaxed) }
+
+    /// Nothing to release: the event loop group is NIO's process-wide singleton and every query closes its own
+    /// channel. Kept so callers can shut down every upstream the same way.
+    public func shutdown() async {}
+
+    public func query(_ question: Question) async throws(TransportError) -> Message {
+        guard !servers.isEmpty else { throw .noUpstreams }
+        var lastFailure: [UpstreamAddress: TransportError] = [:]
+        for attempt in 1...attempts {
+            for server in servers {
+                if Task.isCancelled { throw .cancelled }
+                switch await ask(question, server) {
+                case .success(let message):
+                    return message
+                case .failure(.cancelled):
+                    throw .cancelled
+                case .failure(let error):
+                    lastFailure[server] = error
+                    logger.debug("upstream failed", metadata: [
+                        "server": "\(server)", "question": "\(question)", "attempt": "\(attempt)", "error": "\(error)",
+                    ])
+                }
+            }
+        }
+        let failures = servers.compactMap { lastFailure[$0] }
+        if failures.allSatisfy({ if case .network = $0 { true } else { false } }) {
+            let messages = failures.map { if case .network(let m) = $0 { m } else { "" } }
+            throw .network(messages.joined(separator: "; "))
+        }
+        if failures.contains(where: { if case .timeout = $0 { true } else { false } }) {
+            var seen = Set<UpstreamAddress>()
+            throw .timeout(servers: servers.filter { seen.insert($0).inserted }.map(\.description))
+        }
+        throw failures.last(where: { if case .network = $0 { false } else { true } }) ?? .noUpstreams
+    }
+
+    /// One server: UDP (unless `tcpOnly`), then TCP if the UDP answer has TC=1.
+    private func ask(_ question: Question, _ server: UpstreamAddress) async -> Result<Message, TransportError> {
+        if !tcpOnly {
+            let udp = await exchange(question, server, tcp: false)
+            guard case .success(let message) = udp, message.flags.contains(.tc) else { return udp }
+            logger.debug("truncated UDP answer; retrying over TCP", metadata: ["server": "\(server)", "question": "\(question)"])
+        }
+        return await exchange(question, server, tcp: true)
+    }
+
+    private func noteDropped(_ reason: String, server: UpstreamAddress, tcp: Bool) {
+        dropped.add(1, ordering: .relaxed)
+        logger.debug("dropped response", metadata: ["server": "\(server)", "transport": tcp ? "tcp" : "udp", "reason": "\(reason)"])
+    }
+
+    /// One query on one fresh channel, with a deadline `timeout` from now. Closes the channel before returning.
+    private func exchange(_ question: Question, _ server: UpstreamAddress, tcp: Bool) async -> Result<Message, TransportError> {
+        let id = SecureRandom.uint16()
+        let query = Message.query(id: id, name: question.name, type: question.type, rrClass: question.rrClass,
+                                  payloadSize: payloadSize)
+        let wire = query.wire()
+        let matcher = ResponseMatcher(id: id, question: question, server: server)
+        let loop = group.next()
+        let response = loop.makePromise(of: Message.self)
+        let channelPromise = loop.makePromise(of: Channel.self)
+        let progress = TCPProgress()
+        let onDrop: @Sendable (String) -> Void = { [self] reason in noteDropped(reason, server: server, tcp: tcp) }
+        let wait = TimeAmount(timeout)
+
+        let sent: EventLoopFuture<Void>
+        if tcp {
+            sent = ClientBootstrap(group: loop)
+                .connectTimeout(wait)
+                .channelInitializer { channel in
+                    channelPromise.succeed(channel)
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            TCPResponseHandler(matcher: matcher, promise: response, progress: progress, onDrop: onDrop))
+                    }
+                }
+                .connect(to: server.socketAddress)
+                .flatMap { channel in
+                    var buffer = channel.allocator.buffer(capacity: wire.count + 2)
+                    buffer.writeInteger(UInt16(wire.count))
+                    buffer.writeBytes(wire)
+                    return channel.writeAndFlush(buffer)
+                }
+        } else {
+            sent = DatagramBootstrap(group: loop)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+                .channelInitializer { channel in
+                    channelPromise.succeed(channel)
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            UDPResponseHandler(matcher: matcher, promise: response, onDrop: onDrop))
+                    }
+                }
+                .bind(host: server.isIPv6 ? "::" : "0.0.0.0", port: 0)
+                .flatMap { channel in channel.connect(to: server.socketAddress).map { channel } }
+                .flatMap { channel in channel.writeAndFlush(channel.allocator.buffer(bytes: wire)) }
+        }
+        sent.whenFailure { error in
+            channelPromise.fail(error)
+            if case ChannelError.connectTimeout = error {
+                response.fail(TransportError.timeout(servers: [server.description]))
+            } else {
+                response.fail(TransportError.network("\(server) (\(tcp ? "TCP" : "UDP")): \(error)"))
+            }
+        }
+        let timer = loop.scheduleTask(deadline: .now() + wait) {
+            response.fail(TransportError.timeout(servers: [server.description]))
+        }
+
+        var result: Result<Message, TransportError>
+        do {
+            let message = try await withTaskCancellationHandler {
+                try await response.futureResult.get()
+            } onCancel: {
+                response.fail(TransportError.cancelled)
+            }
+            result = .success(message)
+        } catch let error as TransportError {
+            result = .failure(error)
+        } catch {
+            result = .failure(.network("\(server): \(error)"))
+        }
+        timer.cancel()
+
+        // Close the channel (if one was made) and wait until it is closed, whatever happened above.
+        if let channel = try? await channelPromise.futureResult.get() {
+            channel.close(promise: nil)
+            try? await channel.closeFuture.get()
+        }
+
+        if tcp, case .failure(.timeout) = result, let partial = progress.describe() {
+            result = .failure(.tcpFailure("\(server): \(partial) before the deadline"))
+        }
+        return result
+    }
+}
+
+/// Decides whether a response belongs to the query.
+struct ResponseMatcher: Sendable {
+    let id: UInt16
+    let question: Question
+    let server: UpstreamAddress
+
+    enum Verdict {
+        case match(Message)
+        case reject(String)
+    }
+
+    func isFromServer(_ address: SocketAddress) -> Bool {
+        address.port == server.port && address.ipAddress == server.host
+    }
+
+    func check(_ bytes: [UInt8]) -> Verdict {
+        let message: Message
+        do { message = try Message(wire: bytes) } catch { return .reject("undecodable: \(error)") }
+        guard message.flags.contains(.qr) else { return .reject("QR not set") }
+        guard message.id == id else { return .reject("ID \(message.id), expected \(id)") }
+        guard message.questions.count == 1, message.questions[0] == question else {
+            return .reject("question \(message.questions.map(\.description)) does not match \(question)")
+        }
+        return .match(message)
+    }
+}
+
+/// How much of a TCP response has arrived, to tell "nothing" from "a partial message" at the deadline.
+final class TCPProgress: Sendable {
+    private let state = Mutex<(received: Int, expected: Int?)>((0, nil))
+
+    func update(received: Int, expected: Int?) { state.withLock { $0 = (received, expected) } }
+
+    func describe() -> String? {
+        state.withLock { s in
+            guard s.received > 0 else { return nil }
+            if let expected = s.expected { return "only \(s.received) of \(expected) octets arrived" }
+            return "only \(s.received) octet of the length prefix arrived"
+        }
+    }
+}
+
+final class UDPResponseHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    private let matcher: ResponseMatcher
+    private let promise: EventLoopPromise<Message>
+    private let onDrop: @Sendable (String) -> Void
+    private var done = false
+
+    init(matcher: ResponseMatcher, promise: EventLoopPromise<Message>, onDrop: @escaping @Sendable (String) -> Void) {
+        self.matcher = matcher; self.promise = promise; self.onDrop = onDrop
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !done else { return }
+        let envelope = unwrapInboundIn(data)
+        guard matcher.isFromServer(envelope.remoteAddress) else {
+            onDrop("datagram from \(envelope.remoteAddress), not \(matcher.server)")
+            return
+        }
+        switch matcher.check(Array(envelope.data.readableBytesView)) {
+        case .match(let message):
+            done = true
+            promise.succeed(message)
+        case .reject(let reason):
+            onDrop(reason)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // On a connected UDP socket, ECONNREFUSED means an ICMP port unreachable came back.
+        guard !done else { return }
+        done = true
+        promise.fail(TransportError.network("\(matcher.server) (UDP): \(error)"))
+    }
+}
+
+/// Reads exactly one RFC 1035 §4.2.2 length-prefixed message, however it is split across reads.
+final class TCPResponseHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    private let matcher: ResponseMatcher
+    private let promise: EventLoopPromise<Message>
+    private let progress: TCPProgress
+    private let onDrop: @Sendable (String) -> Void
+    private var buffer: ByteBuffer?
+    private var done = false
+
+    init(matcher: ResponseMatcher, promise: EventLoopPromise<Message>, progress: TCPProgress,
+         onDrop: @escaping @Sendable (String) -> Void) {
+        self.matcher = matcher; self.promise = promise; self.progress = progress; self.onDrop = onDrop
+    }
+
+    private func finish(_ result: Result<Message, TransportError>) {
+        guard !done else { return }
+        done = true
+        promise.completeWith(result.mapError { $0 as Error })
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !done else { return }
+        var incoming = unwrapInboundIn(data)
+        if buffer == nil { buffer = incoming } else { buffer!.writeBuffer(&incoming) }
+        guard let buffered = buffer else { return }
+        let received = buffered.readableBytes
+        guard let length = buffered.getInteger(at: buffered.readerIndex, as: UInt16.self) else {
+            progress.update(received: received, expected: nil)
+            return
+        }
+        guard length > 0 else {
+            finish(.failure(.tcpFailure("\(matcher.server): zero length prefix")))
+            return
+        }
+        let total = 2 + Int(length)
+        progress.update(received: received, expected: total)
+        guard received >= total,
+              let bytes = buffered.getBytes(at: buffered.readerIndex + 2, length: Int(length)) else { return }
+        switch matcher.check(bytes) {
+        case .match(let message):
+            finish(.success(message))
+        case .reject(let reason):
+            onDrop(reason)
+            finish(.failure(.malformedResponse("\(matcher.server) (TCP): \(reason)")))
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !done {
+            let received = buffer?.readableBytes ?? 0
+            finish(.failure(.tcpFailure("\(matcher.server): connection closed after \(received) octets")))
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        finish(.failure(.network("\(matcher.server) (TCP): \(error)")))
+        context.close(promise: nil)
+    }
+}
