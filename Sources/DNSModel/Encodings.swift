@@ -121,7 +121,7 @@ public enum TextEncoding {
         guard parts.count == 4 else { return nil }
         var out: [UInt8] = []
         for p in parts {
-            guard !p.isEmpty, p.count <= 3, p.allSatisfy(\.isASCII), let v = UInt8(p) else { return nil }
+            guard !p.isEmpty, p.count <= 3, p.allSatisfy(\.isASCII), p.allSatisfy(\.isNumber), let v = UInt8(p) else { return nil }
             guard p.count == 1 || p.first != "0" else { return nil }
             out.append(v)
         }
@@ -136,6 +136,10 @@ public enum TextEncoding {
         // IPv4-mapped and IPv4-compatible forms as inet_ntop prints them.
         if groups[0..<5].allSatisfy({ $0 == 0 }) && (groups[5] == 0xFFFF) {
             return "::ffff:" + ipv4(Array(b[12..<16]))
+        }
+        // IPv4-compatible (RFC 4291 §2.5.5.1): exactly the first six groups zero (so not "::" or "::1").
+        if groups[0..<6].allSatisfy({ $0 == 0 }) && groups[6] != 0 {
+            return "::" + ipv4(Array(b[12..<16]))
         }
         var bestStart = -1, bestLen = 0, i = 0
         while i < 8 {
@@ -167,7 +171,7 @@ public enum TextEncoding {
             if s.isEmpty { return [] }
             var out: [UInt16] = []
             for g in s.split(separator: ":", omittingEmptySubsequences: false) {
-                guard !g.isEmpty, g.count <= 4, let v = UInt16(g, radix: 16) else { return nil }
+                guard !g.isEmpty, g.count <= 4, g.allSatisfy(\.isHexDigit), let v = UInt16(g, radix: 16) else { return nil }
                 out.append(v)
             }
             return out
