@@ -60,7 +60,7 @@ struct CanonicalTests {
         let input: [[UInt8]] = [[3], [1, 2, 0], [1, 2], [0xFF], [1, 2], [1], [3], [0, 0xFF, 0xFF]]
         #expect(Canonical.sortedUnique(input) == [[0, 0xFF, 0xFF], [1], [1, 2], [1, 2, 0], [3], [0xFF]])
         #expect(Canonical.sortedUnique([]) == [])
-        // A records: 192.0.2.10 sorts before 192.0.2.9 (octet 10 < … no: 9 < 10) — plain octet order.
+        // A records compare octet by octet: 192.0.2.9 before 192.0.2.10, and 10.0.0.1 first.
         #expect(Canonical.sortedUnique([[192, 0, 2, 10], [192, 0, 2, 9], [10, 0, 0, 1]])
             == [[10, 0, 0, 1], [192, 0, 2, 9], [192, 0, 2, 10]])
     }
