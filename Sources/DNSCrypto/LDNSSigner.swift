@@ -74,7 +74,9 @@ public final class SigningKey: @unchecked Sendable {
         guard let keys = ldns_key_list_new() else { throw .library("out of memory") }
         _ = ldns_key_list_push_key(keys, key)
         defer {
-            _ = ldns_key_list_pop_key(keys)
+            // The list must not free our key: empty it without shrinking (pop would realloc the array to size
+            // zero, which frees it, and ldns_key_list_free would then free it again).
+            ldns_key_list_set_key_count(keys, 0)
             ldns_key_list_free(keys)
         }
         guard let sigs = ldns_sign_public(list, keys) else {

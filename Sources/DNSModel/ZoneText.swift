@@ -107,7 +107,7 @@ public enum ZoneText {
         if text == "@", let origin { return origin }
         do {
             if text.hasSuffix(".") || origin == nil { return try DNSName(text) }
-            return try DNSName(text + "." + origin!.description)
+            return try DNSName(origin!.isRoot ? text + "." : text + "." + origin!.description)
         } catch { throw ZoneTextError("bad name '\(text)': \(error)") }
     }
 

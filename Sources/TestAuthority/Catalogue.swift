@@ -233,7 +233,7 @@ struct Builder {
             let c = try build(child)
             zones += c.zones
             let cname = try DNSName(child.name)
-            delegation.append(ResourceRecord(name: cname, ttl: 3600, .ns(try DNSName("ns1." + child.name))))
+            delegation.append(ResourceRecord(name: cname, ttl: 3600, .ns(try cname.prepending(Array("ns1".utf8)))))
             delegation += c.ds
         }
         var text = """
@@ -263,7 +263,7 @@ struct Builder {
         }
         var zone = try SignedZone(apex: apex, records: records, keys: keys, denial: def.denial,
                                   inception: inception, expiration: expiration, extraDNSKEYs: extraKeys)
-        let gw = RRsetKey(name: try DNSName("gw." + def.name), type: .ipseckey)
+        let gw = RRsetKey(name: try apex.prepending(Array("gw".utf8)), type: .ipseckey)
         var dsRecords: [ResourceRecord] = []
         if let keys {
             dsRecords = def.digests.map { ResourceRecord(name: apex, ttl: 3600, .ds(makeDS(owner: apex, dnskeyRDATA: keys.ksk.dnskeyRDATA, digestType: $0))) }

@@ -1,0 +1,227 @@
+import DNSCrypto
+import DNSModel
+import DNSTransport
+
+extension Validator {
+    /// Resolve `name`/`type` through the upstream and validate the answer (or the proof that there is none) from
+    /// the trust anchors. Never throws: every failure is a verdict with a reason.
+    public func resolve(name: DNSName, type: RRType) async -> ValidatedAnswer {
+        let ctx = LookupContext(limits: limits, now: now)
+        let question = Question(name: name, type: type)
+        // Round trip 1: the answer and, speculatively, the chain of trust above it, all at once.
+        prefetch(chainQuestions(for: name, limit: 6))
+        var state = LookupState(question: question)
+        var current = name
+        var visited: Set<DNSName> = [name]
+        var message: Message
+        switch await fetch(question) {
+        case .failure(let e): return state.finish(.indeterminate, Reason(.upstreamError, "no answer for \(name) \(type): \(e)"), ctx)
+        case .success(let m): message = m
+        }
+        while true {
+            guard message.rcode == .noError || message.rcode == .nxDomain else {
+                return state.finish(.indeterminate, Reason(.upstreamRCode, "the upstream answered \(message.rcode) for \(current) \(type)"), ctx, final: current)
+            }
+            let sets = RRset.group(message.answers.filter { $0.type != .rrsig })
+            if let set = sets.first(where: { $0.name == current && $0.type == type }) {
+                let (v, r, wildcard) = await validateData(set, message, ctx)
+                state.combine(v, r)
+                state.rrset = set
+                state.signatures = message.answers.filter { $0.type == .rrsig && $0.name == set.name && Self.covers($0, type) }
+                state.wildcard = wildcard
+                state.kind = .data
+                ctx.note(set.name, "\(set.type) RRset of \(set.name) (\(set.rdatas.count) record\(set.rdatas.count == 1 ? "" : "s")): \(r?.message ?? "signature verified")\(wildcard ? " (wildcard expansion, non-existence of the name proven)" : "")", v)
+                return state.finish(ctx, final: current)
+            }
+            var next: DNSName?
+            if type != .dname, let dname = sets.first(where: { $0.type == .dname && current.isSubdomain(of: $0.name) && current != $0.name }),
+               case .dname(let base)? = try? dname.records[0].parsed() {
+                let (v, r, _) = await validateData(dname, message, ctx)
+                state.combine(v, r)
+                state.chain.append(dname)
+                ctx.note(dname.name, "DNAME \(dname.name) → \(base): \(r?.message ?? "signature verified")", v)
+                let keep = current.labelCount - dname.name.labelCount
+                let labels = current.labels.prefix(keep).map(Array.init) + base.labels.map(Array.init)
+                guard let target = try? DNSName(labels: labels) else {
+                    return state.finish(.bogus, Reason(.malformedAnswer, "DNAME substitution for \(current) yields a name over 255 octets"), ctx, final: current)
+                }
+                next = target
+            } else if type != .cname, let cname = sets.first(where: { $0.name == current && $0.type == .cname }),
+                      case .cname(let target)? = try? cname.records[0].parsed() {
+                let (v, r, _) = await validateData(cname, message, ctx)
+                state.combine(v, r)
+                state.chain.append(cname)
+                ctx.note(cname.name, "CNAME \(cname.name) → \(target): \(r?.message ?? "signature verified")", v)
+                next = target
+            }
+            if let target = next {
+                guard visited.insert(target).inserted else {
+                    return state.finish(.indeterminate, Reason(.chainLoop, "CNAME/DNAME chain from \(name) loops back to \(target)"), ctx, final: target)
+                }
+                guard state.chain.count <= limits.maxChainLength else {
+                    return state.finish(.indeterminate, Reason(.chainTooLong, "CNAME/DNAME chain from \(name) is longer than \(limits.maxChainLength) links"), ctx, final: target)
+                }
+                current = target
+                let answered = message.answers.contains { $0.name == target }
+                let negativeHere = message.answers.isEmpty == false && message.authorities.contains {
+                    $0.type == .soa && target.isSubdomain(of: $0.name)
+                }
+                if !answered && !negativeHere {
+                    prefetch(chainQuestions(for: target, limit: 6))
+                    switch await fetch(Question(name: target, type: type)) {
+                    case .failure(let e):
+                        return state.finish(.indeterminate, Reason(.upstreamError, "no answer for \(target) \(type): \(e)"), ctx, final: target)
+                    case .success(let m): message = m
+                    }
+                }
+                continue
+            }
+            // Negative answer for `current`.
+            let nx = message.rcode == .nxDomain
+            let (v, r) = await validateNegative(current, type, nameError: nx, message, ctx)
+            state.combine(v, r)
+            state.kind = nx ? .nameError : .noData
+            return state.finish(ctx, final: current)
+        }
+    }
+
+    static func covers(_ rr: ResourceRecord, _ type: RRType) -> Bool {
+        if case .rrsig(let s)? = try? rr.parsed() { return s.typeCovered == type }
+        return false
+    }
+
+    /// Signer zones named by the RRSIGs over an RRset, deepest first.
+    func signers(of set: RRset, in records: [ResourceRecord]) -> [DNSName] {
+        var out: [DNSName] = []
+        for r in records where r.type == .rrsig && r.name == set.name {
+            if case .rrsig(let s)? = try? r.parsed(), s.typeCovered == set.type, !out.contains(s.signerName) { out.append(s.signerName) }
+        }
+        return out.sorted { $0.labelCount > $1.labelCount }
+    }
+
+    /// Validate one positive RRset from a response.
+    func validateData(_ set: RRset, _ message: Message, _ ctx: LookupContext) async -> (Verdict, Reason?, Bool) {
+        let sigs = message.answers.filter { $0.type == .rrsig && $0.name == set.name }
+        let signerNames = signers(of: set, in: sigs)
+        guard let signer = signerNames.first else {
+            switch await zoneStatus(for: set.name, ctx) {
+            case .insecure(let r): return (.insecure, r, false)
+            case .secure(let zone, _):
+                return (.bogus, Reason(.signaturesMissing, "\(set.name) \(set.type) carries no RRSIG, but \(zone) is signed and its chain of trust is secure (RRSIGs stripped?)"), false)
+            case .bogus(let r): return (.bogus, r, false)
+            case .indeterminate(let r): return (.indeterminate, r, false)
+            }
+        }
+        guard set.name.isSubdomain(of: signer) else {
+            return (.bogus, Reason(.badSigner, "RRSIG over \(set.name) \(set.type) names signer \(signer), which is not an ancestor of the owner"), false)
+        }
+        switch await zoneStatus(for: signer, ctx) {
+        case .insecure(let r): return (.insecure, r, false)
+        case .bogus(let r): return (.bogus, r, false)
+        case .indeterminate(let r): return (.indeterminate, r, false)
+        case .secure(let zone, let keys):
+            guard zone == signer else {
+                return (.bogus, Reason(.badSigner, "RRSIG over \(set.name) \(set.type) names signer \(signer), but the chain of trust shows \(signer) is not a zone apex (its zone is \(zone))"), false)
+            }
+            switch verify(set, sigs, zone: zone, keys: keys, ctx) {
+            case .invalid(let r): return (.bogus, r, false)
+            case .valid(_, let wildcardLabels):
+                guard let labels = wildcardLabels else { return (.secure, nil, false) }
+                let denial = verifiedDenialRecords(message.authorities, zone: zone, keys: keys, ctx)
+                let checker = DenialChecker(zone: zone, records: denial.records, maxIterations: limits.maxNSEC3Iterations)
+                switch checker.wildcardAnswer(set.name, rrsigLabels: labels) {
+                case .proven: return (.secure, nil, true)
+                case .insecure(let r): return (.insecure, r, true)
+                case .failed(let r): return (.bogus, denial.failure ?? r, true)
+                }
+            }
+        }
+    }
+
+    /// Validate an NXDOMAIN or NODATA answer for `name`/`type`.
+    func validateNegative(_ name: DNSName, _ type: RRType, nameError: Bool, _ message: Message,
+                          _ ctx: LookupContext) async -> (Verdict, Reason?) {
+        let what = nameError ? "\(name) does not exist" : "\(name) has no \(type) records"
+        let authority = message.authorities
+        let soaSet = RRset.group(authority.filter { $0.type == .soa }).first
+        var signer: DNSName?
+        for r in authority where r.type == .rrsig {
+            if case .rrsig(let s)? = try? r.parsed(), name.isSubdomain(of: s.signerName),
+               signer == nil || s.signerName.labelCount > signer!.labelCount { signer = s.signerName }
+        }
+        guard let zone = signer else {
+            switch await zoneStatus(for: name, ctx) {
+            case .insecure(let r):
+                ctx.note(name, "unsigned answer: \(what) (insecure)", .insecure)
+                return (.insecure, r)
+            case .secure(let z, _):
+                let r = Reason(.denialMissing, "the answer says \(what), but carries no signed proof although \(z) is signed")
+                ctx.note(name, r.message, .bogus)
+                return (.bogus, r)
+            case .bogus(let r): return (.bogus, r)
+            case .indeterminate(let r): return (.indeterminate, r)
+            }
+        }
+        switch await zoneStatus(for: zone, ctx) {
+        case .insecure(let r): return (.insecure, r)
+        case .bogus(let r): return (.bogus, r)
+        case .indeterminate(let r): return (.indeterminate, r)
+        case .secure(let z, let keys):
+            guard z == zone else {
+                return (.bogus, Reason(.badSigner, "the denial for \(name) is signed by \(zone), which the chain of trust does not show as a zone apex"))
+            }
+            if let soa = soaSet, soa.name == zone, case .invalid(let r) = verify(soa, authority, zone: zone, keys: keys, ctx) {
+                ctx.note(zone, "SOA in the negative answer: \(r.message)", .bogus)
+                return (.bogus, r)
+            }
+            let denial = verifiedDenialRecords(authority, zone: zone, keys: keys, ctx)
+            let checker = DenialChecker(zone: zone, records: denial.records, maxIterations: limits.maxNSEC3Iterations)
+            let result = nameError ? checker.nameError(name) : checker.noData(name, type)
+            switch result {
+            case .proven:
+                let how = checker.nsecs.isEmpty ? "NSEC3" : "NSEC"
+                let r = Reason(nameError ? .nameError : .noData, "\(what): proven by \(how) records of \(zone)")
+                ctx.note(zone, r.message, .secure)
+                return (.secure, r)
+            case .insecure(let r):
+                ctx.note(zone, r.message, .insecure)
+                return (.insecure, r)
+            case .failed(let r):
+                let reason = denial.failure ?? r
+                ctx.note(zone, reason.message, .bogus)
+                return (.bogus, reason)
+            }
+        }
+    }
+}
+
+/// Accumulates the outcome of a lookup along a CNAME/DNAME chain.
+struct LookupState {
+    let question: Question
+    var verdict: Verdict = .secure
+    var reason: Reason?
+    var kind: AnswerKind = .noData
+    var rrset: RRset?
+    var signatures: [ResourceRecord] = []
+    var chain: [RRset] = []
+    var wildcard = false
+
+    init(question: Question) { self.question = question }
+
+    mutating func combine(_ v: Verdict, _ r: Reason?) {
+        if v > verdict { verdict = v; reason = r }
+        else if v == verdict && reason == nil { reason = r }
+    }
+
+    mutating func finish(_ v: Verdict, _ r: Reason, _ ctx: LookupContext, final: DNSName? = nil) -> ValidatedAnswer {
+        combine(v, r)
+        ctx.note(final ?? question.name, r.message, v)
+        if v != .secure { rrset = nil; kind = .noData }
+        return finish(ctx, final: final ?? question.name)
+    }
+
+    func finish(_ ctx: LookupContext, final: DNSName) -> ValidatedAnswer {
+        ValidatedAnswer(question: question, verdict: verdict, reason: reason, kind: kind, rrset: rrset,
+                        signatures: signatures, chain: chain, finalName: final, trace: ctx.trace, wildcard: wildcard)
+    }
+}

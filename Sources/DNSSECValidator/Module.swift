@@ -1,1 +1,0 @@
-// DNSSECValidator module. Work in progress.

@@ -1,0 +1,113 @@
+import DNSCrypto
+import DNSModel
+import Synchronization
+
+/// A DNSKEY trusted for a zone, with its libcrypto key parsed once.
+public struct TrustedKey: Sendable {
+    public let data: DNSKEYData
+    public let tag: UInt16
+    let verifier: VerifyingKey?
+    init(_ data: DNSKEYData) {
+        self.data = data
+        tag = data.keyTag
+        verifier = try? VerifyingKey(algorithm: data.algorithm, dnskeyPublicKey: data.publicKey)
+    }
+    var label: String { "\(tag)/\(VerifyingKey.algorithmName(data.algorithm))" }
+}
+
+/// Work counters for one lookup, bounding signature checks (KeyTrap, CVE-2023-50387) and recording the trace.
+final class LookupContext: @unchecked Sendable {
+    var signatureChecks = 0
+    var trace: [TraceStep] = []
+    let limits: ValidatorLimits
+    let now: UInt32
+    init(limits: ValidatorLimits, now: UInt32) { self.limits = limits; self.now = now }
+    func note(_ zone: DNSName, _ text: String, _ verdict: Verdict? = nil) {
+        if trace.count < 500 { trace.append(TraceStep(zone: zone.description, text, verdict: verdict)) }
+    }
+}
+
+/// Successful verifications already done, keyed by a digest of (key, signature, signed data): a signature verified
+/// once over identical data is not verified again. Bounded; cleared when full.
+final class VerifiedSignatures: Sendable {
+    private let seen = Mutex<Set<[UInt8]>>([])
+    let capacity: Int
+    init(capacity: Int) { self.capacity = capacity }
+    func key(_ k: TrustedKey, _ sig: [UInt8], _ data: [UInt8]) -> [UInt8] {
+        DigestAlgorithm.sha256.hash(k.data.rdata + [0xff] + sig + [0xff] + data)
+    }
+    func contains(_ d: [UInt8]) -> Bool { seen.withLock { $0.contains(d) } }
+    func insert(_ d: [UInt8]) {
+        seen.withLock { if $0.count >= capacity { $0.removeAll(keepingCapacity: true) }; $0.insert(d) }
+    }
+}
+
+enum SignatureOutcome {
+    /// Verified; `expandedFrom` is the wildcard's closest encloser label count when the RRset was synthesised.
+    case valid(rrsig: RRSIGData, wildcardLabels: Int?)
+    case invalid(Reason)
+}
+
+extension Validator {
+    /// Verify an RRset against the RRSIGs covering it, with a zone's trusted keys (RFC 4035 §5.3).
+    func verify(_ set: RRset, _ sigRecords: [ResourceRecord], zone: DNSName, keys: [TrustedKey],
+                _ ctx: LookupContext) -> SignatureOutcome {
+        let what = "\(set.name) \(set.type)"
+        let sigs: [RRSIGData] = sigRecords.compactMap {
+            guard $0.name == set.name, case .rrsig(let s)? = try? $0.parsed(), s.typeCovered == set.type else { return nil }
+            return s
+        }
+        if sigs.isEmpty { return .invalid(Reason(.signaturesMissing, "no RRSIG over \(what) (zone \(zone) is signed)")) }
+        var failure: Reason?
+        func fail(_ r: Reason) { if failure == nil || r.code == .signatureInvalid { failure = r } }
+        var checksHere = 0
+        let ownerLabels = set.name.isWildcard ? set.name.labelCount - 1 : set.name.labelCount
+        for sig in sigs.prefix(ctx.limits.maxSignaturesPerRRset) {
+            guard sig.signerName == zone else {
+                fail(Reason(.badSigner, "RRSIG over \(what) names signer \(sig.signerName), but the zone is \(zone)")); continue
+            }
+            guard set.name.isSubdomain(of: sig.signerName) else {
+                fail(Reason(.badSigner, "RRSIG signer \(sig.signerName) is not an ancestor of \(set.name)")); continue
+            }
+            guard Int(sig.labels) <= ownerLabels else {
+                fail(Reason(.signatureInvalid, "RRSIG over \(what) has labels \(sig.labels) > \(ownerLabels)")); continue
+            }
+            let skew = ctx.limits.clockSkew
+            guard SerialTime.lessOrEqual(sig.inception, ctx.now &+ skew) else {
+                fail(Reason(.signatureNotYetValid, "RRSIG over \(what) by \(zone) key \(sig.keyTag) is not valid before \(DNSTime.iso8601(UInt64(sig.inception)))")); continue
+            }
+            guard SerialTime.lessOrEqual(ctx.now &- skew, sig.expiration) else {
+                fail(Reason(.signatureExpired, "RRSIG over \(what) by \(zone) key \(sig.keyTag) expired \(DNSTime.iso8601(UInt64(sig.expiration)))")); continue
+            }
+            let candidates = keys.filter { $0.tag == sig.keyTag && $0.data.algorithm == sig.algorithm }
+            if candidates.isEmpty {
+                fail(Reason(.noMatchingKey, "RRSIG over \(what) is by key \(sig.keyTag)/\(VerifyingKey.algorithmName(sig.algorithm)), which is not a trusted DNSKEY of \(zone)")); continue
+            }
+            guard let signedOwner = Canonical.signedOwner(owner: set.name, rrsigLabels: sig.labels) else { continue }
+            var covered = set
+            covered.ttl = sig.originalTTL
+            let data = Canonical.signedData(rrsig: sig, signedOwner: signedOwner, rrset: covered)
+            for key in candidates.prefix(ctx.limits.maxKeysPerTag) {
+                guard let verifier = key.verifier else {
+                    fail(Reason(.noMatchingKey, "DNSKEY \(key.label) of \(zone) could not be parsed")); continue
+                }
+                let memo = signatureCache.key(key, sig.signature, data)
+                if signatureCache.contains(memo) {
+                    return .valid(rrsig: sig, wildcardLabels: Int(sig.labels) < ownerLabels ? Int(sig.labels) : nil)
+                }
+                guard ctx.signatureChecks < ctx.limits.maxSignatureChecksPerLookup,
+                      checksHere < ctx.limits.maxSignatureChecksPerRRset else {
+                    return .invalid(Reason(.workLimit, "gave up on \(what): more than \(ctx.limits.maxSignatureChecksPerRRset) signature checks for one RRset or \(ctx.limits.maxSignatureChecksPerLookup) for one lookup (KeyTrap defence)"))
+                }
+                ctx.signatureChecks += 1
+                checksHere += 1
+                if verifier.verify(signature: sig.signature, message: data) {
+                    signatureCache.insert(memo)
+                    return .valid(rrsig: sig, wildcardLabels: Int(sig.labels) < ownerLabels ? Int(sig.labels) : nil)
+                }
+                fail(Reason(.signatureInvalid, "RRSIG over \(what) by \(zone) key \(key.label) does not verify (data altered or wrong key)"))
+            }
+        }
+        return .invalid(failure ?? Reason(.signatureInvalid, "no usable RRSIG over \(what)"))
+    }
+}

@@ -1,0 +1,157 @@
+import DNSCrypto
+import DNSModel
+import DNSSECValidator
+import DNSTransport
+import Foundation
+import Logging
+
+/// How a `Resolver` reaches the DNS and what it trusts.
+public struct ResolverConfiguration: Sendable {
+    /// Upstream recursive resolvers, tried in order; nil reads the `nameserver` lines of /etc/resolv.conf.
+    public var upstreams: [UpstreamAddress]?
+    /// Trust-anchor files (DS/DNSKEY lines or RFC 7958 XML); empty means the built-in IANA root anchors.
+    public var trustAnchorFiles: [String] = []
+    /// Per-query timeout; nil takes resolv.conf's `options timeout:` (default 5 s).
+    public var timeout: Duration?
+    /// Attempts per upstream; nil takes resolv.conf's `options attempts:` (default 2).
+    public var attempts: Int?
+    /// Use TCP only.
+    public var tcpOnly = false
+    /// Validate as if at this time (unix seconds); nil is now.
+    public var validationTime: UInt32?
+    /// Work bounds (chain length, signature checks, NSEC3 iterations, cache size).
+    public var limits = ValidatorLimits()
+    public init() {}
+}
+
+/// A configuration that cannot be used: a trust-anchor file that is missing, unreadable or malformed.
+public struct ResolverSetupError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable { case fileNotFound, fileUnreadable, malformedTrustAnchor, badConfiguration }
+    public let kind: Kind
+    public let message: String
+    public var description: String { message }
+}
+
+/// Why `resolveAuthenticated` returned no keys. Every case carries the validator's reason.
+public enum IPSecKeyLookupError: Error, Sendable, CustomStringConvertible {
+    /// Authenticated denial: the name (nameError) or its IPSECKEY RRset provably does not exist.
+    case denied(Reason, nameError: Bool)
+    /// The answer is provably unsigned: not trustworthy for keying.
+    case insecure(Reason)
+    /// Validation failed.
+    case bogus(Reason)
+    /// No usable answer (timeouts, SERVFAIL, limits).
+    case indeterminate(Reason)
+    /// The RRset is secure but none of its records parses as a usable IPSECKEY.
+    case malformedRecords([IPSecKeyParseError])
+
+    public var reason: Reason? {
+        switch self {
+        case .denied(let r, _), .insecure(let r), .bogus(let r), .indeterminate(let r): r
+        case .malformedRecords: nil
+        }
+    }
+    public var description: String {
+        switch self {
+        case .denied(let r, _): "authenticated denial: \(r.message)"
+        case .insecure(let r): "insecure: \(r.message)"
+        case .bogus(let r): "bogus: \(r.message)"
+        case .indeterminate(let r): "indeterminate: \(r.message)"
+        case .malformedRecords(let e): "secure IPSECKEY RRset without a usable record: \(e.map(\.description).joined(separator: "; "))"
+        }
+    }
+}
+
+/// A DNSSEC-validating stub resolver for IPSECKEY records. Create one and share it between tasks: it keeps one
+/// cache and coalesces identical upstream queries.
+///
+/// ```swift
+/// let resolver = try await Resolver(configuration: ResolverConfiguration(), logger: Logger(label: "ipsec"))
+/// let keys = try await resolver.resolveAuthenticated(name: try DNSName("gw.example.net."))
+/// ```
+public final class Resolver: Sendable {
+    public let validator: Validator
+
+    /// A resolver over real sockets, from a configuration.
+    public convenience init(configuration: ResolverConfiguration, logger: Logger) async throws(ResolverSetupError) {
+        var anchors = TrustAnchors()
+        if configuration.trustAnchorFiles.isEmpty {
+            anchors = TrustAnchors.ianaRoot
+        } else {
+            for file in configuration.trustAnchorFiles {
+                do { anchors.add(try TrustAnchors.load(path: file)) } catch {
+                    let kind: ResolverSetupError.Kind = switch error.kind {
+                    case .fileNotFound: .fileNotFound
+                    case .unreadable: .fileUnreadable
+                    case .malformed, .empty: .malformedTrustAnchor
+                    }
+                    throw ResolverSetupError(kind: kind, message: "trust anchor \(error)")
+                }
+            }
+        }
+        let conf = ResolvConf.load(logger: logger)
+        let servers = configuration.upstreams ?? conf.servers
+        guard !servers.isEmpty else { throw ResolverSetupError(kind: .badConfiguration, message: "no upstream resolver") }
+        let upstream = NetworkUpstream(servers: servers, timeout: configuration.timeout ?? conf.timeout,
+                                       attempts: configuration.attempts ?? conf.attempts, tcpOnly: configuration.tcpOnly,
+                                       logger: logger)
+        self.init(upstream: upstream, anchors: anchors, validationTime: configuration.validationTime,
+                  limits: configuration.limits, logger: logger)
+    }
+
+    /// A resolver over any upstream (an in-process test authority, a custom transport).
+    public init(upstream: any DNSUpstream, anchors: TrustAnchors, validationTime: UInt32? = nil,
+                limits: ValidatorLimits = ValidatorLimits(), logger: Logger) {
+        validator = Validator(upstream: upstream,
+                              configuration: ValidatorConfiguration(anchors: anchors, validationTime: validationTime, limits: limits),
+                              logger: logger)
+    }
+
+    /// The validated answer for any name and type, with its verdict, reason and trace. Never throws.
+    public func resolve(name: DNSName, type: RRType) async -> ValidatedAnswer {
+        await validator.resolve(name: name, type: type)
+    }
+
+    /// The IPSECKEY records at `name`, only when DNSSEC proves them secure; ordered by precedence (lowest first,
+    /// equal precedence shuffled for load sharing, RFC 4025 §2.1). Records that do not parse strictly are dropped
+    /// (and logged); if none is left, `.malformedRecords`.
+    public func resolveAuthenticated(name: DNSName) async throws(IPSecKeyLookupError) -> [IPSecKey] {
+        let answer = await resolve(name: name, type: .ipseckey)
+        return try Self.keys(from: answer)
+    }
+
+    /// The IPSECKEY records for an IPv4 or IPv6 address, through its reverse name.
+    public func resolveAuthenticated(address: String) async throws(IPSecKeyLookupError) -> [IPSecKey] {
+        let name: DNSName
+        do { name = try ReverseName.name(for: address) } catch {
+            throw .indeterminate(Reason(.malformedAnswer, "'\(address)' is not an IPv4 or IPv6 address"))
+        }
+        return try await resolveAuthenticated(name: name)
+    }
+
+    /// Turn a validated answer into keys, or the error that says why not.
+    public static func keys(from answer: ValidatedAnswer) throws(IPSecKeyLookupError) -> [IPSecKey] {
+        let fallback = Reason(.upstreamError, "no reason recorded")
+        switch answer.verdict {
+        case .insecure: throw .insecure(answer.reason ?? fallback)
+        case .bogus: throw .bogus(answer.reason ?? fallback)
+        case .indeterminate: throw .indeterminate(answer.reason ?? fallback)
+        case .secure: break
+        }
+        guard answer.kind == .data, let set = answer.rrset, set.type == .ipseckey else {
+            throw .denied(answer.reason ?? fallback, nameError: answer.kind == .nameError)
+        }
+        var keys: [IPSecKey] = []
+        var errors: [IPSecKeyParseError] = []
+        for rdata in set.rdatas {
+            do { keys.append(try IPSecKey(rdata: rdata)) } catch { errors.append(error) }
+        }
+        if keys.isEmpty { throw .malformedRecords(errors) }
+        return order(keys)
+    }
+
+    /// Precedence order, ties shuffled.
+    static func order(_ keys: [IPSecKey]) -> [IPSecKey] {
+        Dictionary(grouping: keys, by: \.precedence).sorted { $0.key < $1.key }.flatMap { $0.value.shuffled() }
+    }
+}

@@ -1,0 +1,181 @@
+import ArgumentParser
+import DNSModel
+import DNSSECValidator
+import DNSTransport
+import Foundation
+import IPSecKeyResolver
+import Logging
+
+@main
+struct IPSecKeyVerify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ipseckey-verify",
+        abstract: "Fetch IPSECKEY records (RFC 4025) and accept them only when DNSSEC proves them authentic.",
+        discussion: """
+        ipseckey-verify asks a recursive resolver (default: the nameserver lines of /etc/resolv.conf) with DO=1 and
+        CD=1, validates the RRSIG/DNSKEY/DS chain itself from a trust anchor (default: the IANA root KSKs bundled
+        with this program), and prints the records only when the whole chain is secure. An ADDRESS is looked up
+        through its reverse name (in-addr.arpa. / ip6.arpa.), the way opportunistic IPsec does.
+
+        EXIT CODES (with several names: the highest)
+          0   secure: authenticated records printed
+          1   authenticated denial: the name or the type provably does not exist
+          2   insecure: the answer is provably unsigned, rejected
+          3   bogus: validation failed, rejected
+          4   indeterminate: no usable answer (timeout, unreachable upstream, SERVFAIL, no trust anchor)
+          64  usage error    65  malformed input data (e.g. a bad trust-anchor file)
+          66  an input file cannot be opened    70  internal error
+
+        EXAMPLES
+          ipseckey-verify gw.example.net
+          ipseckey-verify --server 192.0.2.53 --server '[2001:db8::53]:5353' 192.0.2.38
+          ipseckey-verify --format libreswan --quiet gw.example.net && echo trusted
+          ipseckey-verify --json --trace gw.example.net | jq .verdict
+          ipseckey-verify --type DNSKEY --trace example.net.
+          ipseckey-verify --trust-anchor my-island.ds --validation-time 20261101000000 gw.island.example
+          ipseckey-verify --batch names.txt --concurrency 64 --json
+        """,
+        version: IPSecKeyVerify.versionString
+    )
+
+    static let versionString = "ipseckey-verify 0.1.0"
+
+    @Argument(help: ArgumentHelp("Names or IPv4/IPv6 addresses to look up.", valueName: "NAME|ADDRESS"))
+    var targets: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Upstream resolver as HOST[:PORT], IPv6 as [ADDR]:PORT (repeatable; default: /etc/resolv.conf).", valueName: "HOST[:PORT]"))
+    var server: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Trust-anchor file: DS/DNSKEY zone-file lines or RFC 7958 XML (repeatable; default: the bundled root anchors).", valueName: "FILE"))
+    var trustAnchor: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Record type to look up, for diagnosis (mnemonic or TYPEnnn).", valueName: "TYPE"))
+    var type: String = "IPSECKEY"
+
+    @Option(name: .long, help: ArgumentHelp("Validate as if at time T: unix seconds or YYYYMMDDHHMMSS (UTC).", valueName: "T"))
+    var validationTime: String?
+
+    @Flag(name: .long, help: "Use TCP only.")
+    var tcp = false
+
+    @Option(name: .long, help: ArgumentHelp("Per-query timeout in seconds (default: resolv.conf's, else 5).", valueName: "SECONDS"))
+    var timeout: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Attempts per upstream (default: resolv.conf's, else 2).", valueName: "N"))
+    var retries: Int?
+
+    @Flag(name: .long, help: "Print one JSON object per name (schema in Docs/CLI.md).")
+    var json = false
+
+    @Flag(name: .long, help: "Show the chain of trust step by step.")
+    var trace = false
+
+    @Flag(name: .long, help: "Print each accepted key as a PEM SubjectPublicKeyInfo.")
+    var pem = false
+
+    @Option(name: .long, help: ArgumentHelp("Output format: text, pem, libreswan (0s… base64 keys) or json.", valueName: "FORMAT"))
+    var format: OutputFormat?
+
+    @Flag(name: [.short, .long], help: "Print nothing; the exit code says everything.")
+    var quiet = false
+
+    @Option(name: .long, help: ArgumentHelp("Read names/addresses from FILE, one per line ('-' for stdin).", valueName: "FILE"))
+    var batch: String?
+
+    @Option(name: .long, help: ArgumentHelp("Lookups in flight at once in batch mode.", valueName: "N"))
+    var concurrency: Int = 32
+
+    @Flag(name: .long, help: "Log debug messages to stderr.")
+    var verbose = false
+
+    enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, pem, libreswan, json
+    }
+
+    mutating func validate() throws {
+        if targets.isEmpty && batch == nil {
+            throw ValidationError("Give at least one NAME or ADDRESS, or --batch FILE.")
+        }
+        if RRType(mnemonic: type) == nil { throw ValidationError("Unknown record type '\(type)'.") }
+        if let t = timeout, !(t > 0 && t <= 300) { throw ValidationError("--timeout must be between 0 and 300 seconds.") }
+        if let r = retries, !(1...10).contains(r) { throw ValidationError("--retries must be between 1 and 10.") }
+        if !(1...4096).contains(concurrency) { throw ValidationError("--concurrency must be between 1 and 4096.") }
+        if let vt = validationTime, Self.parseTime(vt) == nil {
+            throw ValidationError("--validation-time '\(vt)' is neither unix seconds nor YYYYMMDDHHMMSS.")
+        }
+        for s in server {
+            do { _ = try UpstreamAddress(parsing: s) } catch { throw ValidationError("--server '\(s)': \(error)") }
+        }
+        for t in targets { try Self.checkTarget(t) }
+        if pem && format != nil && format != .pem { throw ValidationError("--pem conflicts with --format \(format!.rawValue).") }
+    }
+
+    static func checkTarget(_ t: String) throws {
+        if ReverseName.isAddress(t) { return }
+        // Something that looks like a numeric address but is not one is a usage error, not a name.
+        if t.allSatisfy({ $0.isNumber || $0 == "." }) && t.contains(".") && !t.hasSuffix(".") {
+            throw ValidationError("'\(t)' is not a valid IPv4 address.")
+        }
+        if t.contains(":") { throw ValidationError("'\(t)' is not a valid IPv6 address.") }
+        do { _ = try DNSName(t) } catch { throw ValidationError("'\(t)' is not a valid domain name: \(error).") }
+    }
+
+    static func parseTime(_ text: String) -> UInt32? {
+        if text.count == 14, let t = DNSTime.parse(text), t <= UInt64(UInt32.max) { return UInt32(t) }
+        if let v = UInt32(text) { return v }
+        return nil
+    }
+
+    var effectiveFormat: OutputFormat { json ? .json : (pem ? .pem : (format ?? .text)) }
+
+    func run() async throws {
+        var logger = Logger(label: "ipseckey-verify") { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = .debug
+            return h
+        }
+        logger.logLevel = verbose ? .debug : .warning
+
+        let resolver: Resolver
+        do {
+            resolver = try await Resolver(configuration: try makeConfiguration(logger: logger), logger: logger)
+        } catch let e as ResolverSetupError {
+            if !quiet { FileHandle.standardError.write(Data("ipseckey-verify: \(e)\n".utf8)) }
+            throw Self.exit(for: e).code
+        }
+
+        let output = Output(format: effectiveFormat, trace: trace, quiet: quiet)
+        let qtype = RRType(mnemonic: type)!
+        var worst = Exit.secure
+        if let batch {
+            worst = try await BatchRunner(resolver: resolver, output: output, type: qtype, concurrency: concurrency)
+                .run(path: batch)
+        } else {
+            for target in targets {
+                let outcome = await Lookup.run(resolver: resolver, target: target, type: qtype)
+                output.emit(outcome)
+                worst = max(worst, outcome.exit)
+            }
+        }
+        if worst != .secure { throw worst.code }
+    }
+
+    func makeConfiguration(logger: Logger) throws -> ResolverConfiguration {
+        var config = ResolverConfiguration()
+        if !server.isEmpty { config.upstreams = try server.map { try UpstreamAddress(parsing: $0) } }
+        if !trustAnchor.isEmpty { config.trustAnchorFiles = trustAnchor }
+        if let timeout { config.timeout = .milliseconds(Int64(timeout * 1000)) }
+        if let retries { config.attempts = retries }
+        config.tcpOnly = tcp
+        if let vt = validationTime { config.validationTime = Self.parseTime(vt) }
+        return config
+    }
+
+    static func exit(for error: ResolverSetupError) -> Exit {
+        switch error.kind {
+        case .fileNotFound, .fileUnreadable: return .noInput
+        case .malformedTrustAnchor: return .dataError
+        case .badConfiguration: return .usage
+        }
+    }
+}

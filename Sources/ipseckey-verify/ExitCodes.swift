@@ -1,0 +1,27 @@
+import ArgumentParser
+
+/// The exit codes of `ipseckey-verify` (documented in `--help`, README.md and Docs/CLI.md).
+/// With several names the process exits with the highest code among them.
+enum Exit: Int32, Comparable {
+    /// Secure: authenticated records printed.
+    case secure = 0
+    /// Authenticated denial: the name or the type provably does not exist.
+    case denial = 1
+    /// Insecure: the answer is provably unsigned; rejected.
+    case insecure = 2
+    /// Bogus: validation failed; rejected.
+    case bogus = 3
+    /// Indeterminate: no usable answer (timeouts, unreachable upstream, SERVFAIL, no trust anchor).
+    case indeterminate = 4
+    /// Usage error (sysexits EX_USAGE).
+    case usage = 64
+    /// Malformed input data, e.g. a bad trust-anchor file (EX_DATAERR).
+    case dataError = 65
+    /// An input file cannot be opened (EX_NOINPUT).
+    case noInput = 66
+    /// Internal error (EX_SOFTWARE).
+    case software = 70
+
+    static func < (a: Exit, b: Exit) -> Bool { a.rawValue < b.rawValue }
+    var code: ExitCode { ExitCode(rawValue) }
+}
