@@ -123,6 +123,20 @@ extension Validator {
             guard zone == signer else {
                 return (.bogus, Reason(.badSigner, "RRSIG over \(set.name) \(set.type) names signer \(signer), but the chain of trust shows \(signer) is not a zone apex (its zone is \(zone))"), false)
             }
+            // RFC 4035 §5.3.1: the signer must be the zone that contains the RRset, with no zone cut between them
+            // (a DS RRset lives on the parent side of its cut).
+            let home = set.type == .ds ? (set.name.parent ?? set.name) : set.name
+            if home != signer {
+                switch await zoneStatus(for: home, ctx) {
+                case .secure(let z, _) where z == signer: break
+                case .secure(let z, _):
+                    return (.bogus, Reason(.badSigner, "RRSIG over \(set.name) \(set.type) is by \(signer), but \(set.name) belongs to the zone \(z) below it"), false)
+                case .insecure(let r):
+                    return (.bogus, Reason(.badSigner, "RRSIG over \(set.name) \(set.type) is by \(signer), but \(set.name) lies in a separate, unsigned zone: \(r.message)"), false)
+                case .bogus(let r): return (.bogus, r, false)
+                case .indeterminate(let r): return (.indeterminate, r, false)
+                }
+            }
             switch verify(set, sigs, zone: zone, keys: keys, ctx) {
             case .invalid(let r): return (.bogus, r, false)
             case .valid(_, let wildcardLabels):
