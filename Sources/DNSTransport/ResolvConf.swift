@@ -30,7 +30,7 @@ public struct ResolvConf: Sendable, Equatable {
         timeout = Self.defaultTimeout
         attempts = Self.defaultAttempts
         problems = []
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }) {
             var line = rawLine
             if let c = line.firstIndex(where: { $0 == "#" || $0 == ";" }) { line = line[..<c] }
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
