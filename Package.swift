@@ -62,6 +62,6 @@ let package = Package(
         .testTarget(name: "DNSSECValidatorTests", dependencies: ["DNSSECValidator", "DNSModel", "DNSCrypto", "DNSTransport", "TestAuthority"]),
         .testTarget(name: "IPSecKeyResolverTests", dependencies: ["IPSecKeyResolver", "DNSModel", "DNSCrypto", "DNSSECValidator", "TestAuthority"]),
         .testTarget(name: "CLITests", dependencies: ["TestAuthority", "DNSModel"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["IPSecKeyResolver", "DNSModel", "DNSSECValidator"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["IPSecKeyResolver", "DNSModel", "DNSSECValidator", "DNSTransport", .product(name: "Logging", package: "swift-log")]),
     ]
 )
