@@ -27,10 +27,12 @@ struct DenialChecker {
     let nsecs: [NSECRecord]
     let nsec3s: [NSEC3Record]
     let maxIterations: Int
+    let hashes: HashBudget
 
-    init(zone: DNSName, records: [ResourceRecord], maxIterations: Int) {
+    init(zone: DNSName, records: [ResourceRecord], limits: ValidatorLimits) {
         self.zone = zone
-        self.maxIterations = maxIterations
+        self.maxIterations = limits.maxNSEC3Iterations
+        self.hashes = HashBudget(limits.maxNSEC3HashesPerResponse)
         var n1: [NSECRecord] = [], n3: [NSEC3Record] = []
         for r in records where r.name.isSubdomain(of: zone) {
             switch try? r.parsed() {
@@ -79,7 +81,20 @@ struct DenialChecker {
     var iterations: Int { Int(nsec3s.first?.data.iterations ?? 0) }
     func hash(_ name: DNSName) -> [UInt8] {
         guard let p = nsec3s.first else { return [] }
-        return NSEC3Hash.hash(canonicalName: name.lowercased.wire, salt: p.data.salt, iterations: Int(p.data.iterations))
+        if let h = hashes.memo[name] { return h }
+        guard hashes.remaining > 0 else { return [] }  // an empty hash matches and covers nothing
+        hashes.remaining -= 1
+        let h = NSEC3Hash.hash(canonicalName: name.lowercased.wire, salt: p.data.salt, iterations: Int(p.data.iterations))
+        hashes.memo[name] = h
+        return h
+    }
+
+    var budgetReason: Reason? {
+        hashes.remaining > 0 ? nil : Reason(.workLimit, "more than \(hashes.limit) NSEC3 hash computations for one response (CVE-2023-50868 defence)")
+    }
+    func bounded(_ r: DenialResult) -> DenialResult {
+        if case .failed = r, let b = budgetReason { return .failed(b) }
+        return r
     }
     func nsec3Match(_ name: DNSName) -> NSEC3Record? { let h = hash(name); return nsec3s.first { $0.hash == h } }
     func nsec3Cover(_ name: DNSName) -> NSEC3Record? {
@@ -119,7 +134,11 @@ struct DenialChecker {
 
     // MARK: Proofs
 
-    func nameError(_ name: DNSName) -> DenialResult {
+    func nameError(_ name: DNSName) -> DenialResult { bounded(nameErrorUnbounded(name)) }
+    func noData(_ name: DNSName, _ type: RRType) -> DenialResult { bounded(noDataUnbounded(name, type)) }
+    func wildcardAnswer(_ name: DNSName, rrsigLabels: Int) -> DenialResult { bounded(wildcardAnswerUnbounded(name, rrsigLabels: rrsigLabels)) }
+
+    func nameErrorUnbounded(_ name: DNSName) -> DenialResult {
         if !nsecs.isEmpty {
             guard nsecMatch(name) == nil, let cover = nsecCovering(name) else {
                 return .failed(Reason(.denialInvalid, "no NSEC in \(zone) covers \(name): its non-existence is not proven"))
@@ -145,7 +164,7 @@ struct DenialChecker {
         return .proven
     }
 
-    func noData(_ name: DNSName, _ type: RRType) -> DenialResult {
+    func noDataUnbounded(_ name: DNSName, _ type: RRType) -> DenialResult {
         func bitmapOK(_ t: TypeBitmap, at owner: DNSName) -> Reason? {
             if t.contains(type) { return Reason(.denialInvalid, "the denial record at \(owner) lists \(type): the type exists") }
             if t.contains(.cname) { return Reason(.denialInvalid, "the denial record at \(owner) lists CNAME") }
@@ -191,7 +210,7 @@ struct DenialChecker {
     }
 
     /// RFC 4035 §5.3.4 / RFC 5155 §8.8: a wildcard answer needs proof that the query name itself does not exist.
-    func wildcardAnswer(_ name: DNSName, rrsigLabels: Int) -> DenialResult {
+    func wildcardAnswerUnbounded(_ name: DNSName, rrsigLabels: Int) -> DenialResult {
         if !nsecs.isEmpty {
             return nsecMatch(name) == nil && nsecCovering(name) != nil ? .proven
                 : .failed(Reason(.wildcardProofMissing, "wildcard answer for \(name) without an NSEC proving \(name) does not exist"))
@@ -234,4 +253,12 @@ struct DenialChecker {
         }
         return .failed(Reason(.denialMissing, "no NSEC/NSEC3 in \(zone) proves whether \(name) has a DS"))
     }
+}
+
+/// Counts NSEC3 hash computations for one response and remembers their results.
+final class HashBudget {
+    let limit: Int
+    var remaining: Int
+    var memo: [DNSName: [UInt8]] = [:]
+    init(_ limit: Int) { self.limit = limit; remaining = limit }
 }

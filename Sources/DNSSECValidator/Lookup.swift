@@ -14,7 +14,7 @@ extension Validator {
         var current = name
         var visited: Set<DNSName> = [name]
         var message: Message
-        switch await fetch(question) {
+        switch await fetch(question, ctx) {
         case .failure(let e): return state.finish(.indeterminate, Reason(.upstreamError, "no answer for \(name) \(type): \(e)"), ctx)
         case .success(let m): message = m
         }
@@ -26,8 +26,8 @@ extension Validator {
             if let set = sets.first(where: { $0.name == current && $0.type == type }) {
                 let (v, r, wildcard) = await validateData(set, message, ctx)
                 state.combine(v, r)
-                state.rrset = set
                 state.signatures = message.answers.filter { $0.type == .rrsig && $0.name == set.name && Self.covers($0, type) }
+                state.rrset = v == .secure ? Self.capTTL(set, state.signatures, now: ctx.now) : set
                 state.wildcard = wildcard
                 state.kind = .data
                 ctx.note(set.name, "\(set.type) RRset of \(set.name) (\(set.rdatas.count) record\(set.rdatas.count == 1 ? "" : "s")): \(r?.message ?? "signature verified")\(wildcard ? " (wildcard expansion, non-existence of the name proven)" : "")", v)
@@ -68,7 +68,7 @@ extension Validator {
                 }
                 if !answered && !negativeHere {
                     prefetch(chainQuestions(for: target, limit: 6))
-                    switch await fetch(Question(name: target, type: type)) {
+                    switch await fetch(Question(name: target, type: type), ctx) {
                     case .failure(let e):
                         return state.finish(.indeterminate, Reason(.upstreamError, "no answer for \(target) \(type): \(e)"), ctx, final: target)
                     case .success(let m): message = m
@@ -83,6 +83,19 @@ extension Validator {
             state.kind = nx ? .nameError : .noData
             return state.finish(ctx, final: current)
         }
+    }
+
+    /// RFC 4035 §5.3.3: the TTL of accepted data is capped by the RRSIG's original TTL and by the time left
+    /// until the signature expires.
+    static func capTTL(_ set: RRset, _ sigs: [ResourceRecord], now: UInt32) -> RRset {
+        var out = set
+        for r in sigs {
+            guard case .rrsig(let s)? = try? r.parsed() else { continue }
+            out.ttl = min(out.ttl, s.originalTTL)
+            let left = Int64(Int32(bitPattern: s.expiration &- now))
+            out.ttl = min(out.ttl, UInt32(max(0, left)))
+        }
+        return out
     }
 
     static func covers(_ rr: ResourceRecord, _ type: RRType) -> Bool {
@@ -107,7 +120,7 @@ extension Validator {
             switch await zoneStatus(for: set.name, ctx) {
             case .insecure(let r): return (.insecure, r, false)
             case .secure(let zone, _):
-                return (.bogus, Reason(.signaturesMissing, "\(set.name) \(set.type) carries no RRSIG, but \(zone) is signed and its chain of trust is secure (RRSIGs stripped?)"), false)
+                return (.bogus, Reason(.signaturesMissing, "\(set.name) \(set.type) carries no RRSIG, but \(zone) is signed and its chain of trust is secure: the zone or, more likely, the upstream resolver stripped the DNSSEC records (try another upstream)"), false)
             case .bogus(let r): return (.bogus, r, false)
             case .indeterminate(let r): return (.indeterminate, r, false)
             }
@@ -142,7 +155,7 @@ extension Validator {
             case .valid(_, let wildcardLabels):
                 guard let labels = wildcardLabels else { return (.secure, nil, false) }
                 let denial = verifiedDenialRecords(message.authorities, zone: zone, keys: keys, ctx)
-                let checker = DenialChecker(zone: zone, records: denial.records, maxIterations: limits.maxNSEC3Iterations)
+                let checker = DenialChecker(zone: zone, records: denial.records, limits: limits)
                 switch checker.wildcardAnswer(set.name, rrsigLabels: labels) {
                 case .proven: return (.secure, nil, true)
                 case .insecure(let r): return (.insecure, r, true)
@@ -189,7 +202,7 @@ extension Validator {
                 return (.bogus, r)
             }
             let denial = verifiedDenialRecords(authority, zone: zone, keys: keys, ctx)
-            let checker = DenialChecker(zone: zone, records: denial.records, maxIterations: limits.maxNSEC3Iterations)
+            let checker = DenialChecker(zone: zone, records: denial.records, limits: limits)
             let result = nameError ? checker.nameError(name) : checker.noData(name, type)
             switch result {
             case .proven:

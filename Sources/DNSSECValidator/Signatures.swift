@@ -18,6 +18,7 @@ public struct TrustedKey: Sendable {
 /// Work counters for one lookup, bounding signature checks (KeyTrap, CVE-2023-50387) and recording the trace.
 final class LookupContext: @unchecked Sendable {
     var signatureChecks = 0
+    var queries = 0
     var trace: [TraceStep] = []
     let limits: ValidatorLimits
     let now: UInt32
@@ -72,12 +73,12 @@ extension Validator {
             guard Int(sig.labels) <= ownerLabels else {
                 fail(Reason(.signatureInvalid, "RRSIG over \(what) has labels \(sig.labels) > \(ownerLabels)")); continue
             }
-            let skew = ctx.limits.clockSkew
+            let skew = ctx.limits.clockSkew ?? min(max((sig.expiration &- sig.inception) / 10, 3600), 86400)
             guard SerialTime.lessOrEqual(sig.inception, ctx.now &+ skew) else {
-                fail(Reason(.signatureNotYetValid, "RRSIG over \(what) by \(zone) key \(sig.keyTag) is not valid before \(DNSTime.iso8601(UInt64(sig.inception)))")); continue
+                fail(Reason(.signatureNotYetValid, "RRSIG over \(what) by \(zone)/\(sig.algorithm)/\(sig.keyTag) is not valid before \(DNSTime.iso8601(UInt64(sig.inception))) (now \(DNSTime.iso8601(UInt64(ctx.now))), allowed skew \(skew) s)")); continue
             }
             guard SerialTime.lessOrEqual(ctx.now &- skew, sig.expiration) else {
-                fail(Reason(.signatureExpired, "RRSIG over \(what) by \(zone) key \(sig.keyTag) expired \(DNSTime.iso8601(UInt64(sig.expiration)))")); continue
+                fail(Reason(.signatureExpired, "RRSIG over \(what) by \(zone)/\(sig.algorithm)/\(sig.keyTag) expired at \(DNSTime.iso8601(UInt64(sig.expiration))) (now \(DNSTime.iso8601(UInt64(ctx.now))), allowed skew \(skew) s)")); continue
             }
             let candidates = keys.filter { $0.tag == sig.keyTag && $0.data.algorithm == sig.algorithm }
             if candidates.isEmpty {

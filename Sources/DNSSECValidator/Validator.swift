@@ -22,8 +22,14 @@ public struct ValidatorLimits: Sendable, Hashable {
     public var maxWalkLabels = 40
     /// DS/DNSKEY records considered per set.
     public var maxKeysPerSet = 32
-    /// Allowed clock skew, seconds, on signature validity windows.
-    public var clockSkew: UInt32 = 0
+    /// Allowed clock skew, seconds, on both ends of a signature's validity window. nil (the default) allows 10% of
+    /// the signature's lifetime, clamped to 1 h … 24 h, as unbound does: clocks of small devices drift, and a window
+    /// of 30 days tolerates a day. 0 disables the allowance.
+    public var clockSkew: UInt32? = nil
+    /// NSEC3 hash computations per response (CVE-2023-50868).
+    public var maxNSEC3HashesPerResponse = 64
+    /// Upstream queries one lookup may cause (answer, chain, CNAME targets).
+    public var maxUpstreamQueriesPerLookup = 160
     /// Longest time a validated result stays cached, seconds.
     public var maxCacheTTL: UInt32 = 3600
     /// Responses kept in the cache.
@@ -77,6 +83,15 @@ public final class Validator: Sendable {
         await responses.get(q, now: now) { [upstream] in
             do throws(TransportError) { return .success(try await upstream.query(q)) } catch { return .failure(error) }
         }
+    }
+
+    /// Fetch within a lookup's budget of upstream queries.
+    func fetch(_ q: Question, _ ctx: LookupContext) async -> Result<Message, TransportError> {
+        ctx.queries += 1
+        if ctx.queries > limits.maxUpstreamQueriesPerLookup {
+            return .failure(.network("more than \(limits.maxUpstreamQueriesPerLookup) upstream queries for one lookup (limit)"))
+        }
+        return await fetch(q)
     }
 
     /// Start fetching questions without waiting (speculative parallel chain fetching).
@@ -137,7 +152,7 @@ public final class Validator: Sendable {
             return (.insecure(r), short)
         }
         let msg: Message
-        switch await fetch(Question(name: zone, type: .dnskey)) {
+        switch await fetch(Question(name: zone, type: .dnskey), ctx) {
         case .failure(let e):
             return (.indeterminate(Reason(.upstreamError, "could not fetch the DNSKEY RRset of \(zone): \(e)")), short)
         case .success(let m): msg = m
@@ -190,9 +205,9 @@ public final class Validator: Sendable {
     /// the deepest zone containing `target` (secure with its keys, or insecure below a proven unsigned delegation).
     func zoneStatus(for target: DNSName, _ ctx: LookupContext) async -> ZoneStatus {
         guard let anchor = configuration.anchors.closest(to: target) else {
-            let r = Reason(.noTrustAnchor, "no trust anchor covers \(target)")
-            ctx.note(target, r.message, .insecure)
-            return .insecure(r)
+            let r = Reason(.noTrustAnchor, "no configured trust anchor covers \(target): it cannot be validated")
+            ctx.note(target, r.message, .indeterminate)
+            return .indeterminate(r)
         }
         var current = await anchoredZone(anchor, ctx)
         let names = path(from: anchor, to: target)
@@ -224,7 +239,7 @@ public final class Validator: Sendable {
     func dsStep(_ name: DNSName, parent: DNSName, keys: [TrustedKey], _ ctx: LookupContext) async -> DSStep {
         let short = ctx.now &+ 60
         let msg: Message
-        switch await fetch(Question(name: name, type: .ds)) {
+        switch await fetch(Question(name: name, type: .ds), ctx) {
         case .failure(let e): return .status(.indeterminate(Reason(.upstreamError, "could not fetch DS \(name): \(e)")), expires: ctx.now)
         case .success(let m): msg = m
         }
@@ -260,7 +275,7 @@ public final class Validator: Sendable {
             ctx.note(parent, r.message, .bogus)
             return .status(.bogus(r), expires: short)
         }
-        let checker = DenialChecker(zone: parent, records: denial.records, maxIterations: limits.maxNSEC3Iterations)
+        let checker = DenialChecker(zone: parent, records: denial.records, limits: limits)
         switch checker.dsAbsence(name) {
         case .notACut: return .notACut
         case .insecureDelegation(let r):

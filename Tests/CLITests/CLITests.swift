@@ -70,7 +70,7 @@ func cli(_ args: [String], stdin: String? = nil) throws -> Run {
     @Test func expiredReasonNamesTheRecordAndDate() async throws {
         let r = try cli(try await base() + ["gw.expired.test."])
         #expect(r.stderr.contains("RRSIG over gw.expired.test. IPSECKEY"))
-        #expect(r.stderr.contains("expired 20"))
+        #expect(r.stderr.contains("expired at 20"))
     }
 
     @Test func jsonOutput() async throws {
