@@ -33,93 +33,85 @@ struct ProcessLaunchError: Error, CustomStringConvertible {
 }
 
 /// Runs `executable` with `arguments`, stdin from /dev/null, stdout/stderr captured through temporary files (no pipe
-/// deadlocks). Kills the process (TERM) after `timeout`.
-func runProcess(_ executable: String, _ arguments: [String], in directory: URL? = nil,
-                environment: [String: String]? = nil, timeout: Duration = .seconds(120)) async throws -> ProcessResult {
-    let tmp = FileManager.default.temporaryDirectory
-    let outURL = tmp.appendingPathComponent("it-\(UUID().uuidString).out")
-    let errURL = tmp.appendingPathComponent("it-\(UUID().uuidString).err")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    defer {
-        try? FileManager.default.removeItem(at: outURL)
-        try? FileManager.default.removeItem(at: errURL)
-    }
-    let outHandle = try FileHandle(forWritingTo: outURL)
-    let errHandle = try FileHandle(forWritingTo: errURL)
-    defer {
-        try? outHandle.close()
-        try? errHandle.close()
-    }
-
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = directory }
-    if let environment { process.environment = environment }
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = outHandle
-    process.standardError = errHandle
-
+/// deadlocks). Kills the process (TERM, then KILL) after `timeout`.
+///
+/// Implemented with posix_spawn and a blocking waitpid on a dedicated thread, not Foundation's `Process`: its
+/// termination handler was seen never to fire with many concurrent children on Linux, hanging the whole suite.
+func runProcess(_ executable: String, _ arguments: [String],
+                timeout: Duration = .seconds(120)) async throws -> ProcessResult {
     let commandLine = ([executable] + arguments).joined(separator: " ")
-    let box = ProcessBox(process)
-    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-        process.terminationHandler = { p in continuation.resume(returning: p.terminationStatus) }
-        do {
-            try process.run()
-        } catch {
-            process.terminationHandler = nil
-            continuation.resume(throwing: ProcessLaunchError(description: "cannot run \(commandLine): \(error)"))
-            return
-        }
-        box.startWatchdog(after: timeout)
+    let (pid, outPath, errPath) = try spawn(executable, arguments)
+    defer {
+        unlink(outPath)
+        unlink(errPath)
     }
-    box.cancelWatchdog()
-    let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
-    let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-    return ProcessResult(status: status, stdout: out, stderr: err, timedOut: box.timedOut, commandLine: commandLine)
+    let killed = KillFlag()
+    let watchdog = Task.detached {
+        do { try await Task.sleep(for: timeout) } catch { return }
+        killed.set()
+        kill(pid, SIGTERM)
+        do { try await Task.sleep(for: .seconds(2)) } catch { return }
+        kill(pid, SIGKILL)
+    }
+    let status: Int32 = await withCheckedContinuation { continuation in
+        let thread = Thread { continuation.resume(returning: waitForExit(pid)) }
+        thread.start()
+    }
+    watchdog.cancel()
+    return ProcessResult(status: status, stdout: readText(outPath), stderr: readText(errPath),
+                         timedOut: killed.isSet, commandLine: commandLine)
 }
 
-/// Kills a child that outlives its timeout (TERM, then KILL 2 s later).
-private final class ProcessBox: @unchecked Sendable {
-    private let process: Process
-    private let lock = NSLock()
-    private var watchdog: Task<Void, Never>?
-    private var fired = false
-
-    init(_ process: Process) { self.process = process }
-
-    var timedOut: Bool { lock.withLock { fired } }
-
-    func startWatchdog(after timeout: Duration) {
-        let task = Task { [self] in
-            do { try await Task.sleep(for: timeout) } catch { return }
-            guard process.isRunning else { return }
-            lock.withLock { fired = true }
-            process.terminate()
-            do { try await Task.sleep(for: .seconds(2)) } catch { return }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        }
-        lock.withLock { watchdog = task }
-    }
-
-    func cancelWatchdog() { lock.withLock { watchdog }?.cancel() }
-}
-
-/// Synchronous variant for use while tests are being planned (argument lists).
+/// Synchronous variant (test planning, `defer`): no timeout.
 func runProcessSync(_ executable: String, _ arguments: [String]) -> ProcessResult? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.standardInput = FileHandle.nullDevice
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    do { try process.run() } catch { return nil }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: data, as: UTF8.self), stderr: "",
-                         timedOut: false, commandLine: ([executable] + arguments).joined(separator: " "))
+    guard let (pid, outPath, errPath) = try? spawn(executable, arguments) else { return nil }
+    defer {
+        unlink(outPath)
+        unlink(errPath)
+    }
+    let status = waitForExit(pid)
+    return ProcessResult(status: status, stdout: readText(outPath), stderr: readText(errPath), timedOut: false,
+                         commandLine: ([executable] + arguments).joined(separator: " "))
+}
+
+private final class KillFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}
+
+private func readText(_ path: String) -> String {
+    (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+}
+
+/// Exit status, or 128 + signal number if the child was killed by a signal (as a shell reports it).
+private func waitForExit(_ pid: pid_t) -> Int32 {
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 {
+        if errno != EINTR { return -1 }
+    }
+    let signal = status & 0x7f
+    return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+}
+
+private func spawn(_ executable: String, _ arguments: [String]) throws -> (pid_t, String, String) {
+    let base = FileManager.default.temporaryDirectory.appendingPathComponent("it-\(UUID().uuidString)").path
+    let outPath = base + ".out", errPath = base + ".err"
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+    guard rc == 0 else {
+        throw ProcessLaunchError(description: "cannot run \(executable): \(String(cString: strerror(rc)))")
+    }
+    return (pid, outPath, errPath)
 }
 
 // MARK: - Cases
@@ -233,7 +225,7 @@ struct TestbedTrait: SuiteTrait, TestScoping {
         guard made.status == 0, !dir.isEmpty else { throw ProcessLaunchError(description: "mktemp failed: \(made)") }
         // Armed before `up`: `up` stops what it started if it fails, and `down` is idempotent.
         defer { takeDown(dir) }
-        let up = try await runProcess("/bin/bash", [testbedScript, "up", dir], in: repositoryRoot, timeout: .seconds(180))
+        let up = try await runProcess("/bin/bash", [testbedScript, "up", dir], timeout: .seconds(180))
         guard up.status == 0 else {
             throw ProcessLaunchError(description: "Scripts/testbed up failed (logs in \(dir)):\n\(up)")
         }
@@ -270,8 +262,8 @@ enum CLI {
 
     /// One build, shared by every test that needs it.
     private static let buildOnce = Task<String, any Error> {
-        let result = try await runProcess("/usr/bin/env", ["swift", "build", "--product", "ipseckey-verify"],
-                                          in: repositoryRoot, timeout: .seconds(1200))
+        let result = try await runProcess("/usr/bin/env", ["swift", "build", "--package-path", repositoryRoot.path, "--product", "ipseckey-verify"],
+                                          timeout: .seconds(1200))
         guard result.status == 0, FileManager.default.isExecutableFile(atPath: CLI.binary) else {
             throw ProcessLaunchError(description: "could not build ipseckey-verify:\n\(result)")
         }
@@ -279,6 +271,6 @@ enum CLI {
     }
 
     static func run(_ arguments: [String], timeout: Duration = .seconds(90)) async throws -> ProcessResult {
-        try await runProcess(try await path(), arguments, in: repositoryRoot, timeout: timeout)
+        try await runProcess(try await path(), arguments, timeout: timeout)
     }
 }
