@@ -114,10 +114,16 @@ public final class Validator: Sendable {
     }
 
     /// Questions a lookup of `name` will likely need: DNSKEY of the anchor and DS+DNSKEY of each ancestor.
-    func chainQuestions(for name: DNSName, limit: Int) -> [Question] {
+    func chainQuestions(for name: DNSName, limit: Int, now: UInt32) -> [Question] {
         guard let anchor = configuration.anchors.closest(to: name) else { return [] }
+        let names = path(from: anchor, to: name)
+        // Warm: start below the deepest zone already validated, and fetch DNSKEYs only once a DS shows a cut.
+        if let i = names.lastIndex(where: { zoneCache.get($0, now: now) != nil }) ?? (zoneCache.get(anchor, now: now) != nil ? -1 : nil) {
+            return names[(i + 1)...].dropLast().prefix(limit).map { Question(name: $0, type: .ds) }
+        }
+        // Cold: everything a chain down to the name may need, at once.
         var qs = [Question(name: anchor, type: .dnskey)]
-        for n in path(from: anchor, to: name).prefix(limit) {
+        for n in names.prefix(limit) {
             qs.append(Question(name: n, type: .ds))
             qs.append(Question(name: n, type: .dnskey))
         }
@@ -219,7 +225,7 @@ public final class Validator: Sendable {
         for (i, n) in names.enumerated().reversed() {
             if let cached = zoneCache.get(n, now: ctx.now) { current = cached; start = i + 1; break }
         }
-        prefetch(names[start...].map { Question(name: $0, type: .ds) } + names[start...].map { Question(name: $0, type: .dnskey) })
+        prefetch(names[start...].map { Question(name: $0, type: .ds) })
         for n in names[start...] {
             guard case .secure(let zone, let keys) = current else { return current }
             let step = await dsStep(n, parent: zone, keys: keys, ctx)

@@ -124,7 +124,7 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
                 }
         } else {
             sent = DatagramBootstrap(group: loop)
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: udpReadSize))
                 .channelInitializer { channel in
                     channelPromise.succeed(channel)
                     return channel.eventLoop.makeCompletedFuture {
@@ -132,7 +132,7 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
                             UDPResponseHandler(matcher: matcher, promise: response, onDrop: onDrop))
                     }
                 }
-                .bind(host: server.isIPv6 ? "::" : "0.0.0.0", port: 0)
+                .bind(to: server.isIPv6 ? Self.anyIPv6 : Self.anyIPv4)
                 .flatMap { channel in channel.connect(to: server.socketAddress).map { channel } }
                 .flatMap { channel in channel.writeAndFlush(channel.allocator.buffer(bytes: wire)) }
         }
@@ -177,6 +177,15 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
 }
 
 /// Decides whether a response belongs to the query.
+extension NetworkUpstream {
+    /// Wildcard local addresses, resolved once (binding by host string would call getaddrinfo per query).
+    static let anyIPv4 = try! SocketAddress(ipAddress: "0.0.0.0", port: 0)
+    static let anyIPv6 = try! SocketAddress(ipAddress: "::", port: 0)
+    /// Largest UDP datagram read: what we advertise in EDNS, with room to spare. A larger datagram arrives cut
+    /// short, fails to decode and is dropped (a well-behaved server sets TC instead).
+    var udpReadSize: Int { max(4096, Int(payloadSize) * 2) }
+}
+
 struct ResponseMatcher: Sendable {
     let id: UInt16
     let question: Question
