@@ -1,0 +1,29 @@
+// swift-tools-version:6.0
+// libFuzzer targets for the root package. Not part of the root build: see Docs/Security.md, "Fuzzing and sanitizers".
+// Build one with
+//   swift build --package-path Fuzz --scratch-path .build-fuzz -c debug \
+//     -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library --product FuzzWire
+// or simply run Scripts/fuzz.
+import PackageDescription
+
+let package = Package(
+    name: "ipseckey-verify-fuzz",
+    platforms: [.macOS(.v14)],
+    dependencies: [.package(name: "ipseckey-verify", path: "..")],
+    targets: [
+        .executableTarget(name: "FuzzWire", dependencies: [.product(name: "DNSModel", package: "ipseckey-verify")]),
+        .executableTarget(name: "FuzzIPSecKey", dependencies: [
+            .product(name: "IPSecKeyResolver", package: "ipseckey-verify"),
+            .product(name: "DNSModel", package: "ipseckey-verify"),
+        ]),
+        .executableTarget(name: "FuzzTrustAnchor", dependencies: [
+            .product(name: "DNSSECValidator", package: "ipseckey-verify"),
+        ]),
+        // DNSTransport (the DNSUpstream protocol) is not a product of the root package; it is importable because
+        // DNSSECValidator depends on it and every module of a package build shares one module directory.
+        .executableTarget(name: "FuzzValidator", dependencies: [
+            .product(name: "DNSSECValidator", package: "ipseckey-verify"),
+            .product(name: "DNSModel", package: "ipseckey-verify"),
+        ]),
+    ]
+)
