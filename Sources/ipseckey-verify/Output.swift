@@ -57,6 +57,21 @@ struct Output: Sendable {
         }
     }
 
+    /// One record as JSON: owner, TTL, class, type, RDATA text and, for IPSECKEY, its parsed fields.
+    func recordJSON(_ r: ResourceRecord) -> [String: Any] {
+        var d: [String: Any] = ["owner": r.name.description, "ttl": Int(r.ttl), "class": r.rrClass.description,
+                                "type": r.type.description, "rdata": (try? r.parsed().description) ?? ""]
+        if r.type == .ipseckey, let k = try? IPSecKey(rdata: r.rdata) {
+            d["precedence"] = Int(k.precedence)
+            d["gateway_type"] = Int(k.gateway.gatewayType)
+            d["gateway"] = gatewayText(k)
+            d["algorithm"] = Int(k.algorithm.code)
+            d["key_type"] = k.kind.description
+            d["public_key"] = TextEncoding.base64(k.publicKey)
+        }
+        return d
+    }
+
     func jsonLine(_ o: Outcome) -> String {
         var obj: [String: Any] = ["target": o.target, "exit": Int(o.exit.rawValue)]
         if let a = o.answer {
@@ -71,8 +86,8 @@ struct Output: Sendable {
                 if let e = r.extendedError { reason["ede"] = Int(e) }
                 obj["reason"] = reason
             }
-            obj["chain"] = a.chain.flatMap { $0.records.map(\.description) }
-            obj["records"] = a.verdict == .secure ? (a.rrset?.records.map(\.description) ?? []) : []
+            obj["chain"] = a.chain.flatMap { $0.records.map(recordJSON) }
+            obj["records"] = a.verdict == .secure ? (a.rrset?.records.map(recordJSON) ?? []) : []
             if trace { obj["trace"] = a.trace.map { ["zone": $0.zone, "step": $0.text, "verdict": $0.verdict?.rawValue ?? ""] } }
         } else {
             obj["verdict"] = "error"
