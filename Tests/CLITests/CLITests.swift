@@ -143,3 +143,102 @@ func cli(_ args: [String], stdin: String? = nil) throws -> Run {
         #expect(r.stderr.contains("not valid before"))
     }
 }
+
+func runTool(_ path: String, _ args: [String], stdin: Data? = nil) throws -> (Int32, Data) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    let inp = Pipe()
+    p.standardInput = inp
+    try p.run()
+    if let stdin { inp.fileHandleForWriting.write(stdin) }
+    try inp.fileHandleForWriting.close()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, data)
+}
+
+@Suite(.serialized) struct CLIRecordTests {
+    func base() async throws -> [String] {
+        let f = try await CLIFixture.shared.get()
+        return ["--server", f.server.address, "--trust-anchor", f.anchor, "--timeout", "3"]
+    }
+
+    func json(_ name: String) async throws -> [String: Any] {
+        let r = try cli(try await base() + ["--json", name])
+        return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    }
+
+    @Test(arguments: [("gw-none", 0, "none"), ("gw-v4", 1, "192.0.2.38"), ("gw-v6", 2, "2001:db8:0:8002::2000:1"),
+                      ("gw-name", 3, "gw.ecdsa256.test.")])
+    func gatewayTypes(label: String, type: Int, gateway: String) async throws {
+        let obj = try await json("\(label).ecdsa256.test.")
+        #expect(obj["verdict"] as? String == "secure")
+        let rec = try #require((obj["records"] as? [[String: Any]])?.first)
+        #expect(rec["gateway_type"] as? Int == type)
+        #expect(rec["gateway"] as? String == gateway)
+        #expect(rec["ttl"] as? Int == 3600)
+    }
+
+    @Test(arguments: [("key-rsa", 2, "RSA 2048-bit"), ("key-ecdsa256", 3, "ECDSA P-256"), ("key-ecdsa384", 3, "ECDSA P-384"),
+                      ("key-ed25519", 4, "Ed25519"), ("key-ed448", 4, "Ed448"), ("key-dsa", 1, "DSA 512-bit"),
+                      ("key-none", 0, "no key"), ("key-unknown", 200, "opaque")])
+    func keyAlgorithms(label: String, algorithm: Int, kind: String) async throws {
+        let obj = try await json("\(label).ecdsa256.test.")
+        #expect(obj["exit"] as? Int == 0)
+        let key = try #require((obj["keys"] as? [[String: Any]])?.first)
+        #expect(key["algorithm"] as? Int == algorithm)
+        #expect(key["key_type"] as? String == kind)
+    }
+
+    @Test func badECDSAKeyIsRejected() async throws {
+        let r = try cli(try await base() + ["key-bad-ecdsa.ecdsa256.test."])
+        #expect(r.status == 3)
+        #expect(r.stderr.contains("ECDSA"))
+    }
+
+    /// The PEM we print is read back by OpenSSL, and the key it holds is the IPSECKEY's key.
+    @Test(arguments: ["key-ed25519", "key-ed448", "key-ecdsa256", "key-ecdsa384", "key-rsa"])
+    func pemRoundTripsThroughOpenSSL(label: String) async throws {
+        let name = "\(label).ecdsa256.test."
+        let pem = try cli(try await base() + ["--pem", name])
+        #expect(pem.status == 0)
+        let block = pem.stdout.split(separator: "\n").filter { !$0.hasPrefix(";") }.joined(separator: "\n") + "\n"
+        let (status, der) = try runTool("/usr/bin/openssl", ["pkey", "-pubin", "-outform", "DER"], stdin: Data(block.utf8))
+        #expect(status == 0)
+        let obj = try await json(name)
+        let rec = try #require((obj["records"] as? [[String: Any]])?.first)
+        let key = try #require(Data(base64Encoded: rec["public_key"] as? String ?? ""))
+        if label.hasPrefix("key-ed") {
+            #expect(der.suffix(key.count) == key)
+        } else if label.hasPrefix("key-ecdsa") {
+            #expect(der.suffix(key.count) == key)   // uncompressed point 04||x||y ends the SPKI
+        } else {
+            // RFC 3110: exponent length 3 (01 00 01) then the modulus, which must appear in the DER.
+            let modulus = key.dropFirst(4)
+            #expect(der.range(of: modulus) != nil)
+        }
+    }
+
+    @Test func unknownOptionIsUsageError() throws {
+        let r = try cli(["--no-such-option", "x."])
+        #expect(r.status == 64)
+    }
+
+    @Test func severalNamesExitWithTheHighestCode() async throws {
+        let r = try cli(try await base() + ["gw.ecdsa256.test.", "nxdomain.ecdsa256.test.", "gw.unsigned.test."])
+        #expect(r.status == 2)
+        #expect(r.stdout.contains(";; secure: gw.ecdsa256.test. IPSECKEY"))
+        #expect(r.stdout.contains(";; secure denial"))
+    }
+
+    @Test func versionAndHelp() throws {
+        #expect(try cli(["--version"]).stdout.contains("ipseckey-verify"))
+        let help = try cli(["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("EXIT CODES"))
+    }
+}
