@@ -1,7 +1,6 @@
 import DNSModel
 import DNSTransport
 import Foundation
-import Synchronization
 
 /// Upstream responses by question, kept for their (capped) TTL, with one in-flight query per question shared by
 /// every concurrent lookup that needs it (no thundering herd). Bounded: the least recently used entries go first.
@@ -66,7 +65,7 @@ actor ResponseCache {
 /// until they expire (capped TTL and signature expiration). Bounded.
 final class ZoneCache: Sendable {
     struct Entry: Sendable { let status: ZoneStatus; let expires: UInt32 }
-    private let map = Mutex<[DNSName: Entry]>([:])
+    private let map = Locked<[DNSName: Entry]>([:])
     let capacity: Int
     init(capacity: Int) { self.capacity = capacity }
 

@@ -1,6 +1,6 @@
 import DNSCrypto
 import DNSModel
-import Synchronization
+import DNSTransport
 
 /// A DNSKEY trusted for a zone, with its libcrypto key parsed once.
 public struct TrustedKey: Sendable {
@@ -31,7 +31,7 @@ final class LookupContext: @unchecked Sendable {
 /// Successful verifications already done, keyed by a digest of (key, signature, signed data): a signature verified
 /// once over identical data is not verified again. Bounded; cleared when full.
 final class VerifiedSignatures: Sendable {
-    private let seen = Mutex<Set<[UInt8]>>([])
+    private let seen = Locked<Set<[UInt8]>>([])
     let capacity: Int
     init(capacity: Int) { self.capacity = capacity }
     func key(_ k: TrustedKey, _ sig: [UInt8], _ data: [UInt8]) -> [UInt8] {

@@ -214,7 +214,7 @@ struct ResponseMatcher: Sendable {
 
 /// How much of a TCP response has arrived, to tell "nothing" from "a partial message" at the deadline.
 final class TCPProgress: Sendable {
-    private let state = Mutex<(received: Int, expected: Int?)>((0, nil))
+    private let state = Locked<(received: Int, expected: Int?)>((0, nil))
 
     func update(received: Int, expected: Int?) { state.withLock { $0 = (received, expected) } }
 

@@ -10,7 +10,7 @@ import Synchronization
 public final class InProcessUpstream: DNSUpstream {
     public let engine: AnswerEngine
     public let delay: Duration
-    private let counter = Mutex<[Question: Int]>([:])
+    private let counter = Locked<[Question: Int]>([:])
 
     public init(engine: AnswerEngine, delay: Duration = .zero) {
         self.engine = engine
