@@ -4,9 +4,10 @@ import DNSTransport
 
 extension Validator {
     /// Resolve `name`/`type` through the upstream and validate the answer (or the proof that there is none) from
-    /// the trust anchors. Never throws: every failure is a verdict with a reason.
-    public func resolve(name: DNSName, type: RRType) async -> ValidatedAnswer {
-        let ctx = LookupContext(limits: limits, now: now)
+    /// the trust anchors. Never throws: every failure is a verdict with a reason. With `trace: false` the answer's
+    /// `trace` is empty and the lookup is cheaper (no step text is built).
+    public func resolve(name: DNSName, type: RRType, trace: Bool = true) async -> ValidatedAnswer {
+        let ctx = LookupContext(limits: limits, now: now, tracing: trace)
         let question = Question(name: name, type: type)
         // Round trip 1: the answer and, speculatively, the chain of trust above it, all at once.
         prefetch(chainQuestions(for: name, limit: 6, now: ctx.now))

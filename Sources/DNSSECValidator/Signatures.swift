@@ -22,9 +22,11 @@ final class LookupContext: @unchecked Sendable {
     var trace: [TraceStep] = []
     let limits: ValidatorLimits
     let now: UInt32
-    init(limits: ValidatorLimits, now: UInt32) { self.limits = limits; self.now = now }
-    func note(_ zone: DNSName, _ text: String, _ verdict: Verdict? = nil) {
-        if trace.count < 500 { trace.append(TraceStep(zone: zone.description, text, verdict: verdict)) }
+    let tracing: Bool
+    init(limits: ValidatorLimits, now: UInt32, tracing: Bool = true) { self.limits = limits; self.now = now; self.tracing = tracing }
+    /// Record a trace step; the text is only built when the caller asked for a trace.
+    func note(_ zone: DNSName, _ text: @autoclosure () -> String, _ verdict: Verdict? = nil) {
+        if tracing && trace.count < 500 { trace.append(TraceStep(zone: zone.description, text(), verdict: verdict)) }
     }
 }
 

@@ -230,7 +230,10 @@ public final class Validator: Sendable {
             guard case .secure(let zone, let keys) = current else { return current }
             let step = await dsStep(n, parent: zone, keys: keys, ctx)
             switch step {
-            case .notACut: continue
+            case .notACut:
+                // Remember that `n` lies inside the current zone, so the next walk through it starts here.
+                zoneCache.put(n, current, expires: ctx.now &+ min(300, limits.maxCacheTTL))
+                continue
             case .status(let s, let expires):
                 current = s
                 zoneCache.put(n, s, expires: expires)

@@ -108,15 +108,15 @@ public final class Resolver: Sendable {
     }
 
     /// The validated answer for any name and type, with its verdict, reason and trace. Never throws.
-    public func resolve(name: DNSName, type: RRType) async -> ValidatedAnswer {
-        await validator.resolve(name: name, type: type)
+    public func resolve(name: DNSName, type: RRType, trace: Bool = true) async -> ValidatedAnswer {
+        await validator.resolve(name: name, type: type, trace: trace)
     }
 
     /// The IPSECKEY records at `name`, only when DNSSEC proves them secure; ordered by precedence (lowest first,
     /// equal precedence shuffled for load sharing, RFC 4025 §2.1). Records that do not parse strictly are dropped
     /// (and logged); if none is left, `.malformedRecords`.
     public func resolveAuthenticated(name: DNSName) async throws(IPSecKeyLookupError) -> [IPSecKey] {
-        let answer = await resolve(name: name, type: .ipseckey)
+        let answer = await resolve(name: name, type: .ipseckey, trace: false)
         return try Self.keys(from: answer)
     }
 

@@ -32,7 +32,8 @@ struct BatchRunner {
             func addNext() {
                 guard index < targets.count else { return }
                 let i = index, t = targets[i]
-                group.addTask { [resolver, type] in (i, await Lookup.run(resolver: resolver, target: t, type: type)) }
+                let trace = output.trace
+                group.addTask { [resolver, type] in (i, await Lookup.run(resolver: resolver, target: t, type: type, trace: trace)) }
                 index += 1
             }
             for _ in 0..<min(concurrency, targets.count) { addNext() }

@@ -152,7 +152,7 @@ struct IPSecKeyVerify: AsyncParsableCommand {
                 .run(path: batch)
         } else {
             for target in targets {
-                let outcome = await Lookup.run(resolver: resolver, target: target, type: qtype)
+                let outcome = await Lookup.run(resolver: resolver, target: target, type: qtype, trace: trace)
                 output.emit(outcome)
                 worst = max(worst, outcome.exit)
             }

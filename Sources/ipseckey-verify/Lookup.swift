@@ -13,14 +13,14 @@ struct Outcome: Sendable {
 }
 
 enum Lookup {
-    static func run(resolver: Resolver, target: String, type: RRType) async -> Outcome {
+    static func run(resolver: Resolver, target: String, type: RRType, trace: Bool = true) async -> Outcome {
         let name: DNSName
         do {
             if ReverseName.isAddress(target) { name = try ReverseName.name(for: target) } else { name = try DNSName(target) }
         } catch {
             return Outcome(target: target, answer: nil, keys: [], error: "'\(target)' is neither a domain name nor an address: \(error)", exit: .usage)
         }
-        let answer = await resolver.resolve(name: name, type: type)
+        let answer = await resolver.resolve(name: name, type: type, trace: trace)
         let exit: Exit
         switch answer.verdict {
         case .secure: exit = answer.kind == .data ? .secure : .denial
