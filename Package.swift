@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "IPSecKeyResolver", targets: ["IPSecKeyResolver"]),
         .library(name: "DNSSECValidator", targets: ["DNSSECValidator"]),
         .library(name: "DNSModel", targets: ["DNSModel"]),
+        .library(name: "DNSCrypto", targets: ["DNSCrypto"]),
         .executable(name: "ipseckey-verify", targets: ["ipseckey-verify"]),
         .executable(name: "ipseckey-testbed", targets: ["ipseckey-testbed"]),
     ],
@@ -48,6 +49,8 @@ let package = Package(
         .executableTarget(name: "ipseckey-verify", dependencies: [
             "IPSecKeyResolver", "DNSModel", "DNSSECValidator", "DNSTransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], resources: []),
         .executableTarget(name: "ipseckey-testbed", dependencies: [

@@ -6,7 +6,7 @@ import Foundation
 import IPSecKeyResolver
 import Logging
 
-@main
+
 struct IPSecKeyVerify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ipseckey-verify",
@@ -39,6 +39,20 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     )
 
     static let versionString = "ipseckey-verify 0.1.0"
+
+    /// Entry point used by main.swift (which first hands Swift Concurrency to NIO's event loops).
+    static func start() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? IPSecKeyVerify {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 
     @Argument(help: ArgumentHelp("Names or IPv4/IPv6 addresses to look up.", valueName: "NAME|ADDRESS"))
     var targets: [String] = []
