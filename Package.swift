@@ -63,7 +63,8 @@ let package = Package(
         .testTarget(name: "DNSTransportTests", dependencies: ["DNSTransport", "DNSModel", "TestAuthority",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "DNSSECValidatorTests", dependencies: ["DNSSECValidator", "DNSModel", "DNSCrypto", "DNSTransport", "TestAuthority"]),
-        .testTarget(name: "IPSecKeyResolverTests", dependencies: ["IPSecKeyResolver", "DNSModel", "DNSCrypto", "DNSSECValidator", "TestAuthority"]),
+        .testTarget(name: "IPSecKeyResolverTests", dependencies: ["IPSecKeyResolver", "DNSModel", "DNSCrypto", "DNSSECValidator", "DNSTransport", "TestAuthority",
+            .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "CLITests", dependencies: ["TestAuthority", "DNSModel"]),
         .testTarget(name: "IntegrationTests", dependencies: ["IPSecKeyResolver", "DNSModel", "DNSSECValidator", "DNSTransport", .product(name: "Logging", package: "swift-log")]),
     ]

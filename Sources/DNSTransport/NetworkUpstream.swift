@@ -25,9 +25,14 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private let dropped = Atomic<Int>(0)
+    private let slots: AsyncSemaphore
+    /// Queries holding a socket at once; more wait their turn (bounded descriptors and memory under load).
+    public let maxInFlight: Int
 
     public init(servers: [UpstreamAddress], timeout: Duration = .seconds(2), attempts: Int = 2, tcpOnly: Bool = false,
-                payloadSize: UInt16 = EDNS.defaultPayloadSize, logger: Logger) {
+                payloadSize: UInt16 = EDNS.defaultPayloadSize, maxInFlight: Int = 256, logger: Logger) {
+        self.maxInFlight = max(1, maxInFlight)
+        self.slots = AsyncSemaphore(max(1, maxInFlight))
         self.servers = servers
         self.timeout = timeout > .zero ? timeout : .seconds(2)
         self.attempts = max(1, attempts)
@@ -77,6 +82,8 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
 
     /// One server: UDP (unless `tcpOnly`), then TCP if the UDP answer has TC=1.
     private func ask(_ question: Question, _ server: UpstreamAddress) async -> Result<Message, TransportError> {
+        await slots.acquire()
+        defer { slots.release() }
         if !tcpOnly {
             let udp = await exchange(question, server, tcp: false)
             guard case .success(let message) = udp, message.flags.contains(.tc) else { return udp }
