@@ -309,6 +309,10 @@ final class TCPResponseHandler: ChannelInboundHandler {
         guard received >= total,
               let bytes = buffered.getBytes(at: buffered.readerIndex + 2, length: Int(length)) else { return }
         switch matcher.check(bytes) {
+        case .match(let message) where message.flags.contains(.tc):
+            // TC=1 over TCP: the answer is incomplete and there is no larger transport to retry on; returning it
+            // would hand an empty, truncated answer up as if it were the response.
+            finish(.failure(.malformedResponse("\(matcher.server) (TCP): truncated (TC=1) answer over TCP")))
         case .match(let message):
             finish(.success(message))
         case .reject(let reason):
