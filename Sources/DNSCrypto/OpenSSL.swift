@@ -69,6 +69,10 @@ public enum SecureRandom {
 /// it is never mutated after creation, so one value may verify from many threads at once.
 public final class VerifyingKey: @unchecked Sendable {
     private let pkey: OpaquePointer
+    /// A verification context initialised once (digest and key fetched), copied for each verification: OpenSSL 3's
+    /// per-call algorithm fetch in `EVP_DigestVerifyInit` costs about 5 µs, a sixth of an RSA-2048 verify. Only for
+    /// RSA and ECDSA (EdDSA contexts cannot be copied); read-only after `init`, freed in `deinit`.
+    private let template: OpaquePointer?
     /// The DNSSEC algorithm number this key verifies for.
     public let algorithm: UInt8
 
@@ -83,9 +87,30 @@ public final class VerifyingKey: @unchecked Sendable {
         }
         pkey = key
         self.algorithm = algorithm
+        template = Self.digest(for: algorithm).flatMap { md in
+            guard let ctx = EVP_MD_CTX_new() else { return nil }
+            guard EVP_DigestVerifyInit(ctx, nil, md, nil, key) == 1 else {
+                EVP_MD_CTX_free(ctx); ERR_clear_error(); return nil
+            }
+            return ctx
+        }
     }
 
-    deinit { EVP_PKEY_free(pkey) }
+    deinit {
+        if let template { EVP_MD_CTX_free(template) }
+        EVP_PKEY_free(pkey)
+    }
+
+    /// The digest an algorithm signs with; nil for EdDSA (which hashes internally) and unknown algorithms.
+    private static func digest(for algorithm: UInt8) -> OpaquePointer? {
+        switch algorithm {
+        case 5, 7: EVP_sha1()
+        case 8, 13: EVP_sha256()
+        case 10: EVP_sha512()
+        case 14: EVP_sha384()
+        default: nil
+        }
+    }
 
     /// Whether libcrypto accepts a DER SubjectPublicKeyInfo (e.g. the EC point is on its curve).
     public static func isValidSPKI(_ spki: [UInt8]) -> Bool {
@@ -127,7 +152,11 @@ public final class VerifyingKey: @unchecked Sendable {
         }
         guard let ctx = EVP_MD_CTX_new() else { return false }
         defer { EVP_MD_CTX_free(ctx); ERR_clear_error() }
-        guard EVP_DigestVerifyInit(ctx, nil, md, nil, pkey) == 1 else { return false }
+        if let template, EVP_MD_CTX_copy_ex(ctx, template) == 1 {
+            // Ready: same key and digest, fresh state.
+        } else {
+            guard EVP_DigestVerifyInit(ctx, nil, md, nil, pkey) == 1 else { return false }
+        }
         let rc = sig.withUnsafeBufferPointer { s in
             message.withUnsafeBufferPointer { m in
                 EVP_DigestVerify(ctx, s.baseAddress, s.count, m.baseAddress, m.count)
