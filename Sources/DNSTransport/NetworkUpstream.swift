@@ -139,8 +139,9 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
                             UDPResponseHandler(matcher: matcher, promise: response, onDrop: onDrop))
                     }
                 }
-                .bind(to: server.isIPv6 ? Self.anyIPv6 : Self.anyIPv4)
-                .flatMap { channel in channel.connect(to: server.socketAddress).map { channel } }
+                // A connected socket on a fresh kernel-chosen (randomised) ephemeral port: the kernel drops
+                // datagrams from any other address or port before they reach us.
+                .connect(to: server.socketAddress)
                 .flatMap { channel in channel.writeAndFlush(channel.allocator.buffer(bytes: wire)) }
         }
         sent.whenFailure { error in
