@@ -33,7 +33,7 @@ public struct ValidatorLimits: Sendable, Hashable {
     /// Longest time a validated result stays cached, seconds.
     public var maxCacheTTL: UInt32 = 3600
     /// Responses kept in the cache.
-    public var cacheEntries = 20_000
+    public var cacheEntries = 100_000
     public init() {}
 }
 

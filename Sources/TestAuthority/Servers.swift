@@ -52,19 +52,33 @@ public final class LoopbackServer: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let delayNanos = Int64(delay.components.seconds) * 1_000_000_000 + Int64(delay.components.attoseconds / 1_000_000_000)
         let handlerDelay = TimeAmount.nanoseconds(delayNanos)
-        let udp = try await DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelInitializer { ch in ch.pipeline.addHandler(UDPHandler(engine: engine, delay: handlerDelay)) }
-            .bind(host: host, port: port).get()
-        let boundPort = udp.localAddress?.port ?? port
-        let tcp = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { ch in
-                ch.pipeline.addHandlers([ByteToMessageHandler(LengthPrefixDecoder()),
-                                         TCPHandler(engine: engine, delay: handlerDelay)])
+        // With an ephemeral port, UDP picks it and TCP must get the same number; if that TCP port is taken (another
+        // test's connection), start over with a new one.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let udp = try await DatagramBootstrap(group: group)
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                .channelInitializer { ch in ch.pipeline.addHandler(UDPHandler(engine: engine, delay: handlerDelay)) }
+                .bind(host: host, port: port).get()
+            let boundPort = udp.localAddress?.port ?? port
+            do {
+                let tcp = try await ServerBootstrap(group: group)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelInitializer { ch in
+                        ch.pipeline.addHandlers([ByteToMessageHandler(LengthPrefixDecoder()),
+                                                 TCPHandler(engine: engine, delay: handlerDelay)])
+                    }
+                    .bind(host: host, port: boundPort).get()
+                return LoopbackServer(host: host, port: boundPort, udp: udp, tcp: tcp, group: group)
+            } catch {
+                try? await udp.close()
+                if port != 0 || attempt >= 20 {
+                    try? await group.shutdownGracefully()
+                    throw error
+                }
             }
-            .bind(host: host, port: boundPort).get()
-        return LoopbackServer(host: host, port: boundPort, udp: udp, tcp: tcp, group: group)
+        }
     }
 
     private init(host: String, port: Int, udp: Channel, tcp: Channel, group: MultiThreadedEventLoopGroup) {
