@@ -44,8 +44,8 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     static func start() async {
         do {
             var command = try parseAsRoot()
-            if var command = command as? IPSecKeyVerify {
-                try await command.run()
+            if let verify = command as? IPSecKeyVerify {
+                try await verify.run()
             } else {
                 try command.run()
             }

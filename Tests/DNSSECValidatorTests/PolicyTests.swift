@@ -63,3 +63,25 @@ import Testing
         #expect(a.trace.last?.text.contains("IPSECKEY RRset of gw.a.b.sub.ecdsa256.test.") == true)
     }
 }
+
+@Suite struct RoundTripTests {
+    /// A second lookup in a zone whose chain is validated costs one upstream question: the answer itself.
+    @Test func secondLookupInSameZoneAsksOnlyForTheAnswer() async throws {
+        let h = try await TestHierarchy.shared()
+        let upstream = InProcessUpstream(engine: h.engine)
+        let anchors = try TrustAnchors.parse(text: h.dsAnchorText, file: "root.ds")
+        let v = Validator(upstream: upstream, configuration: ValidatorConfiguration(anchors: anchors), logger: Logger(label: "rt"))
+        #expect(await v.resolve(name: try DNSName("gw.ecdsa256.test."), type: .ipseckey).verdict == .secure)
+        let before = upstream.queryCount
+        for name in ["key-rsa.ecdsa256.test.", "key-ed448.ecdsa256.test.", "x.wild.nsec.test."] {
+            _ = await v.resolve(name: try DNSName(name), type: .ipseckey)
+        }
+        let secondInZone = upstream.queryCount - before
+        // key-rsa and key-ed448: one question each; x.wild.nsec.test.: a new zone (nsec.test.), so its answer
+        // plus the DS/DNSKEY questions of nsec.test. (and the DS of wild.nsec.test.), all sent in the first round.
+        #expect(secondInZone <= 2 + 4, "\(secondInZone) upstream questions")
+        let again = upstream.queryCount
+        _ = await v.resolve(name: try DNSName("y.wild.nsec.test."), type: .ipseckey)
+        #expect(upstream.queryCount - again == 1)
+    }
+}
