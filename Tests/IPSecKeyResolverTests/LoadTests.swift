@@ -25,24 +25,27 @@ func residentKiB() -> Int {
         let server = try await LoopbackServer.start(engine: h.engine)
         let anchors = try TrustAnchors.parse(text: h.dsAnchorText, file: "root.ds")
         let upstream = NetworkUpstream(servers: [try UpstreamAddress(parsing: server.address)], timeout: .seconds(5),
-                                       attempts: 2, logger: Logger(label: "load"))
+                                       attempts: 3, maxInFlight: 64, logger: Logger(label: "load"))
         let resolver = Resolver(upstream: upstream, anchors: anchors, logger: Logger(label: "load"))
         // Warm up once so that the chain and NIO's threads exist before counting descriptors.
         _ = try await resolver.resolveAuthenticated(name: try DNSName("w0.wild.nsec.test."))
         let fdBefore = openDescriptors()
         let rssBefore = residentKiB()
-        let secure = await withTaskGroup(of: Bool.self) { group in
+        let (secure, failures) = await withTaskGroup(of: String?.self) { group in
             for i in 1...10_000 {
                 group.addTask {
-                    guard let name = try? DNSName("w\(i).wild.nsec.test.") else { return false }
-                    return (try? await resolver.resolveAuthenticated(name: name))?.isEmpty == false
+                    do {
+                        let keys = try await resolver.resolveAuthenticated(name: try DNSName("w\(i).wild.nsec.test."))
+                        return keys.isEmpty ? "w\(i): no keys" : nil
+                    } catch { return "w\(i): \(error)" }
                 }
             }
             var n = 0
-            for await ok in group where ok { n += 1 }
-            return n
+            var failed: [String] = []
+            for await failure in group { if let failure { failed.append(failure) } else { n += 1 } }
+            return (n, failed)
         }
-        #expect(secure == 10_000)
+        #expect(secure == 10_000, "\(failures.prefix(3))")
         // Give closed channels a moment to be reaped by the event loop.
         for _ in 0..<20 where openDescriptors() > fdBefore + 2 { try await Task.sleep(for: .milliseconds(100)) }
         #expect(openDescriptors() <= fdBefore + 2, "descriptors before \(fdBefore), after \(openDescriptors())")
