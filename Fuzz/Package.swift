@@ -11,17 +11,22 @@ let package = Package(
     platforms: [.macOS(.v14)],
     dependencies: [.package(name: "ipseckey-verify", path: "..")],
     targets: [
-        .executableTarget(name: "FuzzWire", dependencies: [.product(name: "DNSModel", package: "ipseckey-verify")]),
+        // libFuzzer's driver, shared by every fuzzer's entry point.
+        .target(name: "FuzzDriver"),
+        .executableTarget(name: "FuzzWire", dependencies: ["FuzzDriver", .product(name: "DNSModel", package: "ipseckey-verify")]),
         .executableTarget(name: "FuzzIPSecKey", dependencies: [
+            "FuzzDriver",
             .product(name: "IPSecKeyResolver", package: "ipseckey-verify"),
             .product(name: "DNSModel", package: "ipseckey-verify"),
         ]),
         .executableTarget(name: "FuzzTrustAnchor", dependencies: [
+            "FuzzDriver",
             .product(name: "DNSSECValidator", package: "ipseckey-verify"),
         ]),
         // DNSTransport (the DNSUpstream protocol) is not a product of the root package; it is importable because
         // DNSSECValidator depends on it and every module of a package build shares one module directory.
         .executableTarget(name: "FuzzValidator", dependencies: [
+            "FuzzDriver",
             .product(name: "DNSSECValidator", package: "ipseckey-verify"),
             .product(name: "DNSModel", package: "ipseckey-verify"),
         ]),

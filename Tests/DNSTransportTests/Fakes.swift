@@ -80,7 +80,8 @@ final class FakeUDPServer: Sendable {
 }
 
 /// A hostile TCP server on 127.0.0.1: on each complete length-prefixed query it writes the octets `respond` returns
-/// (raw: the length prefix is the test's business) and keeps the connection open.
+/// (raw: the length prefix is the test's business) and keeps the connection open, or with `closeAfterReply` closes
+/// it once the first reply is written.
 final class FakeTCPServer: Sendable {
     let group: MultiThreadedEventLoopGroup
     let channel: Channel
@@ -90,14 +91,14 @@ final class FakeTCPServer: Sendable {
         self.group = group; self.channel = channel; self.port = port
     }
 
-    static func start(host: String = "127.0.0.1", port: Int = 0,
+    static func start(host: String = "127.0.0.1", port: Int = 0, closeAfterReply: Bool = false,
                       respond: @escaping @Sendable (Message) -> [UInt8]) async throws -> FakeTCPServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
-                    try ch.pipeline.syncOperations.addHandler(FakeTCPHandler(respond: respond))
+                    try ch.pipeline.syncOperations.addHandler(FakeTCPHandler(respond: respond, closeAfterReply: closeAfterReply))
                 }
             }
             .bind(host: host, port: port).get()
@@ -114,8 +115,11 @@ final class FakeTCPServer: Sendable {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
         let respond: @Sendable (Message) -> [UInt8]
+        let closeAfterReply: Bool
         var pending: ByteBuffer?
-        init(respond: @escaping @Sendable (Message) -> [UInt8]) { self.respond = respond }
+        init(respond: @escaping @Sendable (Message) -> [UInt8], closeAfterReply: Bool) {
+            self.respond = respond; self.closeAfterReply = closeAfterReply
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             var incoming = unwrapInboundIn(data)
@@ -125,7 +129,13 @@ final class FakeTCPServer: Sendable {
                 let bytes = buffer.getBytes(at: buffer.readerIndex + 2, length: Int(length))!
                 pending!.moveReaderIndex(forwardBy: 2 + Int(length))
                 guard let query = try? Message(wire: bytes) else { context.close(promise: nil); return }
-                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: respond(query))), promise: nil)
+                let reply = context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: respond(query))))
+                if closeAfterReply {
+                    let channel = context.channel
+                    reply.whenComplete { _ in channel.close(promise: nil) }
+                    pending = nil
+                    return
+                }
             }
         }
     }

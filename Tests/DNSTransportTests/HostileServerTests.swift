@@ -142,7 +142,7 @@ struct HostileServerTests {
     }
 
     @Test func tcpLengthPrefixLongerThanDataThenCloseFails() async throws {
-        let server = try await ClosingTCPServer.start { query in
+        let server = try await FakeTCPServer.start(closeAfterReply: true) { query in
             let wire = reply(to: query)
             return [UInt8((wire.count + 100) >> 8), UInt8((wire.count + 100) & 0xFF)] + wire
         }
@@ -384,51 +384,3 @@ final class ScriptedUDPServer: Sendable {
     }
 }
 
-/// A TCP server on 127.0.0.1 that, on the first complete query of a connection, writes the given octets and closes.
-final class ClosingTCPServer: Sendable {
-    let group: MultiThreadedEventLoopGroup
-    let channel: Channel
-    let port: Int
-
-    private init(group: MultiThreadedEventLoopGroup, channel: Channel, port: Int) {
-        self.group = group; self.channel = channel; self.port = port
-    }
-
-    static func start(respond: @escaping @Sendable (Message) -> [UInt8]) async throws -> ClosingTCPServer {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { ch in
-                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(Handler(respond: respond)) }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        return ClosingTCPServer(group: group, channel: channel, port: channel.localAddress!.port!)
-    }
-
-    func stop() async {
-        try? await channel.close()
-        try? await group.shutdownGracefully()
-    }
-
-    private final class Handler: ChannelInboundHandler {
-        typealias InboundIn = ByteBuffer
-        typealias OutboundOut = ByteBuffer
-        let respond: @Sendable (Message) -> [UInt8]
-        var pending: ByteBuffer?
-        init(respond: @escaping @Sendable (Message) -> [UInt8]) { self.respond = respond }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            var incoming = unwrapInboundIn(data)
-            if pending == nil { pending = incoming } else { pending!.writeBuffer(&incoming) }
-            guard let buffer = pending, let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self),
-                  buffer.readableBytes >= 2 + Int(length),
-                  let bytes = buffer.getBytes(at: buffer.readerIndex + 2, length: Int(length)) else { return }
-            pending = nil
-            guard let query = try? Message(wire: bytes) else { context.close(promise: nil); return }
-            let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(bytes: respond(query)))).whenComplete { _ in
-                channel.close(promise: nil)
-            }
-        }
-    }
-}
