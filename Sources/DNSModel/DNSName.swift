@@ -139,10 +139,16 @@ public struct DNSName: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// The rightmost `count` labels of this name (count ≤ labelCount).
     public func suffix(labels count: Int) -> DNSName {
-        var name = self
+        let start = offset(ofSuffixWithLabels: count)
+        return start == 0 ? self : DNSName(uncheckedWire: Array(wire[start...]))
+    }
+
+    /// Index in `wire` where the rightmost `count` labels begin (0 when count ≥ labelCount).
+    func offset(ofSuffixWithLabels count: Int) -> Int {
         var drop = labelCount - count
-        while drop > 0, let p = name.parent { name = p; drop -= 1 }
-        return name
+        var i = 0
+        while drop > 0, wire[i] != 0 { i += Int(wire[i]) + 1; drop -= 1 }
+        return i
     }
 
     /// Prepends a label.
@@ -157,7 +163,11 @@ public struct DNSName: Sendable, Hashable, Comparable, CustomStringConvertible {
     public func isSubdomain(of other: DNSName) -> Bool {
         let a = labelCount, b = other.labelCount
         guard a >= b else { return false }
-        return suffix(labels: b) == other
+        // Compare the tail of our wire form with the other name's, without building the suffix.
+        let start = offset(ofSuffixWithLabels: b)
+        guard wire.count - start == other.wire.count else { return false }
+        for i in 0..<other.wire.count where Self.lower(wire[start + i]) != Self.lower(other.wire[i]) { return false }
+        return true
     }
 
     /// Number of rightmost labels shared with `other`.
@@ -184,7 +194,16 @@ public struct DNSName: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     public func hash(into hasher: inout Hasher) {
-        for b in wire { hasher.combine(Self.lower(b)) }
+        // Eight lower-cased octets per combine: names are hashed for every cache and set lookup.
+        var word: UInt64 = 0
+        var filled = 0
+        for b in wire {
+            word = word << 8 | UInt64(Self.lower(b))
+            filled += 1
+            if filled == 8 { hasher.combine(word); word = 0; filled = 0 }
+        }
+        hasher.combine(word)
+        hasher.combine(wire.count)
     }
 
     /// RFC 4034 §6.1 canonical order: compare labels right to left, each as lower-cased octet strings.

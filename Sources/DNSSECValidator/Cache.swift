@@ -9,7 +9,8 @@ import Foundation
 actor ResponseCache {
     struct Entry { let wire: [UInt8]; let expires: Double; var lastUse: UInt64 }
     private var entries: [Question: Entry] = [:]
-    private var inflight: [Question: Task<Result<Message, TransportError>, Never>] = [:]
+    /// Lookups waiting for a query already under way; nil tells a waiter to ask again (the asker was cancelled).
+    private var inflight: [Question: [CheckedContinuation<Result<Message, TransportError>?, Never>]] = [:]
     private var clock: UInt64 = 0
     let capacity: Int
     let maxTTL: UInt32
@@ -21,7 +22,7 @@ actor ResponseCache {
     var count: Int { entries.count }
 
     func get(_ q: Question, now _: UInt32,
-             fetch: @escaping @Sendable () async -> Result<Message, TransportError>) async -> Result<Message, TransportError> {
+             fetch: @Sendable () async -> Result<ReceivedMessage, TransportError>) async -> Result<Message, TransportError> {
         let wall = Date().timeIntervalSince1970
         clock += 1
         if var e = entries[q] {
@@ -33,19 +34,28 @@ actor ResponseCache {
             }
             entries[q] = nil
         }
-        if let t = inflight[q] { hits += 1; return await t.value }
+        if inflight[q] != nil {
+            hits += 1
+            let shared = await withCheckedContinuation { inflight[q, default: []].append($0) }
+            if let shared { return shared }
+            // The lookup that asked was cancelled: ask again (this caller may now be the one that asks).
+            return await get(q, now: 0, fetch: fetch)
+        }
         misses += 1
-        let task = Task { await fetch() }
-        inflight[q] = task
-        let result = await task.value
-        inflight[q] = nil
-        if case .success(let m) = result, m.rcode == .noError || m.rcode == .nxDomain {
-            let ttl = Self.ttl(of: m, cap: maxTTL)
+        inflight[q] = []
+        let fetched = await fetch()
+        let waiters = inflight.removeValue(forKey: q) ?? []
+        if case .success(let r) = fetched, r.message.rcode == .noError || r.message.rcode == .nxDomain {
+            let ttl = Self.ttl(of: r.message, cap: maxTTL)
             if ttl > 0 {
                 if entries.count >= capacity { evict() }
-                entries[q] = Entry(wire: m.wire(), expires: wall + Double(ttl), lastUse: clock)
+                // The octets as they arrived (already compressed by the server): no second encoding.
+                entries[q] = Entry(wire: r.wire, expires: wall + Double(ttl), lastUse: clock)
             }
         }
+        let result = fetched.map(\.message)
+        let cancelled = if case .failure(.cancelled) = result { true } else { false }
+        for w in waiters { w.resume(returning: cancelled ? nil : result) }
         return result
     }
 
@@ -88,5 +98,37 @@ final class ZoneCache: Sendable {
             if m.count >= capacity { m.removeAll(keepingCapacity: true) }
             m[zone] = Entry(status: status, expires: expires)
         }
+    }
+}
+
+/// One computation per key at a time: lookups that need a result another lookup is already computing wait for it
+/// instead of repeating the work. Used for the steps of the chain of trust, so that a batch starting 64 lookups in a
+/// cold zone validates its DNSKEY and DS sets once, not 64 times (the response cache already shares the queries).
+final class Flights<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private let waiting = Locked<[Key: [CheckedContinuation<Value?, Never>]]>([:])
+
+    /// Runs `work` for `key`, or waits for the run already under way and returns its result. A shared result that
+    /// `redo` rejects (e.g. one cut short by the other lookup's own budget) is computed again by this caller.
+    func run(_ key: Key, redo: (Value) -> Bool = { _ in false }, _ work: () async -> Value) async -> Value {
+        let leads = waiting.withLock { w -> Bool in
+            if w[key] == nil { w[key] = []; return true }
+            return false
+        }
+        guard leads else {
+            let shared: Value? = await withCheckedContinuation { c in
+                let queued = waiting.withLock { w -> Bool in
+                    guard w[key] != nil else { return false }
+                    w[key]!.append(c)
+                    return true
+                }
+                if !queued { c.resume(returning: nil) }  // the run ended between the two looks
+            }
+            if let value = shared, !redo(value) { return value }
+            return await work()
+        }
+        let value = await work()
+        let followers = waiting.withLock { $0.removeValue(forKey: key) ?? [] }
+        for f in followers { f.resume(returning: value) }
+        return value
     }
 }

@@ -65,6 +65,9 @@ public final class Validator: Sendable {
     let responses: ResponseCache
     let signatureCache: VerifiedSignatures
     let zoneCache: ZoneCache
+    /// Chain-of-trust steps under way, shared by concurrent lookups (see `Flights`).
+    let anchorFlights = Flights<DNSName, ZoneStatus>()
+    let stepFlights = Flights<DNSName, DSStep>()
 
     public init(upstream: any DNSUpstream, configuration: ValidatorConfiguration, logger: Logger) {
         self.upstream = upstream
@@ -81,7 +84,7 @@ public final class Validator: Sendable {
     /// Fetch a question through the coalescing cache.
     func fetch(_ q: Question) async -> Result<Message, TransportError> {
         await responses.get(q, now: now) { [upstream] in
-            do throws(TransportError) { return .success(try await upstream.query(q)) } catch { return .failure(error) }
+            do throws(TransportError) { return .success(try await upstream.queryKeepingWire(q)) } catch { return .failure(error) }
         }
     }
 
@@ -132,6 +135,13 @@ public final class Validator: Sendable {
 
     /// Validated keys of the zone at a trust anchor.
     func anchoredZone(_ zone: DNSName, _ ctx: LookupContext) async -> ZoneStatus {
+        if let cached = zoneCache.get(zone, now: ctx.now) { return cached }
+        // A traced lookup does the work itself, so that its trace shows every step.
+        if ctx.tracing { return await computeAnchoredZone(zone, ctx) }
+        return await anchorFlights.run(zone, redo: Self.isTransient) { await computeAnchoredZone(zone, ctx) }
+    }
+
+    private func computeAnchoredZone(_ zone: DNSName, _ ctx: LookupContext) async -> ZoneStatus {
         if let cached = zoneCache.get(zone, now: ctx.now) { return cached }
         let anchors = configuration.anchors.anchors[zone] ?? []
         let result = await dnskeys(of: zone, ds: anchors.compactMap { if case .ds(_, let d) = $0 { d } else { nil } },
@@ -228,7 +238,13 @@ public final class Validator: Sendable {
         prefetch(names[start...].map { Question(name: $0, type: .ds) })
         for n in names[start...] {
             guard case .secure(let zone, let keys) = current else { return current }
-            let step = await dsStep(n, parent: zone, keys: keys, ctx)
+            // Another lookup may have finished this step while we waited for the one above.
+            if let cached = zoneCache.get(n, now: ctx.now) { current = cached; continue }
+            let step = ctx.tracing
+                ? await dsStep(n, parent: zone, keys: keys, ctx)
+                : await stepFlights.run(n, redo: { if case .status(let s, _) = $0 { Self.isTransient(s) } else { false } }) {
+                    await dsStep(n, parent: zone, keys: keys, ctx)
+                }
             switch step {
             case .notACut:
                 // Remember that `n` lies inside the current zone, so the next walk through it starts here.
@@ -242,7 +258,14 @@ public final class Validator: Sendable {
         return current
     }
 
-    enum DSStep { case notACut; case status(ZoneStatus, expires: UInt32) }
+    enum DSStep: Sendable { case notACut; case status(ZoneStatus, expires: UInt32) }
+
+    /// An outcome that says more about the lookup that produced it (its budget, its upstream luck) than about the
+    /// zone: never cached, and not taken over from another lookup.
+    static func isTransient(_ status: ZoneStatus) -> Bool {
+        if case .indeterminate = status { return true }
+        return false
+    }
 
     /// Ask for `name DS` and decide: a secure cut (then its DNSKEYs), a proven unsigned delegation, or no cut.
     func dsStep(_ name: DNSName, parent: DNSName, keys: [TrustedKey], _ ctx: LookupContext) async -> DSStep {

@@ -50,14 +50,18 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
     public func shutdown() async {}
 
     public func query(_ question: Question) async throws(TransportError) -> Message {
+        try await queryKeepingWire(question).message
+    }
+
+    public func queryKeepingWire(_ question: Question) async throws(TransportError) -> ReceivedMessage {
         guard !servers.isEmpty else { throw .noUpstreams }
         var lastFailure: [UpstreamAddress: TransportError] = [:]
         for attempt in 1...attempts {
             for server in servers {
                 if Task.isCancelled { throw .cancelled }
                 switch await ask(question, server) {
-                case .success(let message):
-                    return message
+                case .success(let received):
+                    return received
                 case .failure(.cancelled):
                     throw .cancelled
                 case .failure(let error):
@@ -81,12 +85,12 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
     }
 
     /// One server: UDP (unless `tcpOnly`), then TCP if the UDP answer has TC=1.
-    private func ask(_ question: Question, _ server: UpstreamAddress) async -> Result<Message, TransportError> {
+    private func ask(_ question: Question, _ server: UpstreamAddress) async -> Result<ReceivedMessage, TransportError> {
         await slots.acquire()
         defer { slots.release() }
         if !tcpOnly {
             let udp = await exchange(question, server, tcp: false)
-            guard case .success(let message) = udp, message.flags.contains(.tc) else { return udp }
+            guard case .success(let received) = udp, received.message.flags.contains(.tc) else { return udp }
             logger.debug("truncated UDP answer; retrying over TCP", metadata: ["server": "\(server)", "question": "\(question)"])
         }
         return await exchange(question, server, tcp: true)
@@ -98,14 +102,14 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
     }
 
     /// One query on one fresh channel, with a deadline `timeout` from now. Closes the channel before returning.
-    private func exchange(_ question: Question, _ server: UpstreamAddress, tcp: Bool) async -> Result<Message, TransportError> {
+    private func exchange(_ question: Question, _ server: UpstreamAddress, tcp: Bool) async -> Result<ReceivedMessage, TransportError> {
         let id = SecureRandom.uint16()
         let query = Message.query(id: id, name: question.name, type: question.type, rrClass: question.rrClass,
                                   payloadSize: payloadSize)
-        let wire = query.wire()
+        let wire = query.wire(compress: false)  // one name: nothing to compress
         let matcher = ResponseMatcher(id: id, question: question, server: server)
         let loop = group.next()
-        let response = loop.makePromise(of: Message.self)
+        let response = loop.makePromise(of: ReceivedMessage.self)
         let channelPromise = loop.makePromise(of: Channel.self)
         let progress = TCPProgress()
         let onDrop: @Sendable (String) -> Void = { [self] reason in noteDropped(reason, server: server, tcp: tcp) }
@@ -156,14 +160,14 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
             response.fail(TransportError.timeout(servers: [server.description]))
         }
 
-        var result: Result<Message, TransportError>
+        var result: Result<ReceivedMessage, TransportError>
         do {
-            let message = try await withTaskCancellationHandler {
+            let received = try await withTaskCancellationHandler {
                 try await response.futureResult.get()
             } onCancel: {
                 response.fail(TransportError.cancelled)
             }
-            result = .success(message)
+            result = .success(received)
         } catch let error as TransportError {
             result = .failure(error)
         } catch {
@@ -200,7 +204,7 @@ struct ResponseMatcher: Sendable {
     let server: UpstreamAddress
 
     enum Verdict {
-        case match(Message)
+        case match(ReceivedMessage)
         case reject(String)
     }
 
@@ -216,7 +220,7 @@ struct ResponseMatcher: Sendable {
         guard message.questions.count == 1, message.questions[0] == question else {
             return .reject("question \(message.questions.map(\.description)) does not match \(question)")
         }
-        return .match(message)
+        return .match(ReceivedMessage(message: message, wire: bytes))
     }
 }
 
@@ -238,11 +242,11 @@ final class TCPProgress: Sendable {
 final class UDPResponseHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     private let matcher: ResponseMatcher
-    private let promise: EventLoopPromise<Message>
+    private let promise: EventLoopPromise<ReceivedMessage>
     private let onDrop: @Sendable (String) -> Void
     private var done = false
 
-    init(matcher: ResponseMatcher, promise: EventLoopPromise<Message>, onDrop: @escaping @Sendable (String) -> Void) {
+    init(matcher: ResponseMatcher, promise: EventLoopPromise<ReceivedMessage>, onDrop: @escaping @Sendable (String) -> Void) {
         self.matcher = matcher; self.promise = promise; self.onDrop = onDrop
     }
 
@@ -254,9 +258,9 @@ final class UDPResponseHandler: ChannelInboundHandler {
             return
         }
         switch matcher.check(Array(envelope.data.readableBytesView)) {
-        case .match(let message):
+        case .match(let received):
             done = true
-            promise.succeed(message)
+            promise.succeed(received)
         case .reject(let reason):
             onDrop(reason)
         }
@@ -274,18 +278,18 @@ final class UDPResponseHandler: ChannelInboundHandler {
 final class TCPResponseHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     private let matcher: ResponseMatcher
-    private let promise: EventLoopPromise<Message>
+    private let promise: EventLoopPromise<ReceivedMessage>
     private let progress: TCPProgress
     private let onDrop: @Sendable (String) -> Void
     private var buffer: ByteBuffer?
     private var done = false
 
-    init(matcher: ResponseMatcher, promise: EventLoopPromise<Message>, progress: TCPProgress,
+    init(matcher: ResponseMatcher, promise: EventLoopPromise<ReceivedMessage>, progress: TCPProgress,
          onDrop: @escaping @Sendable (String) -> Void) {
         self.matcher = matcher; self.promise = promise; self.progress = progress; self.onDrop = onDrop
     }
 
-    private func finish(_ result: Result<Message, TransportError>) {
+    private func finish(_ result: Result<ReceivedMessage, TransportError>) {
         guard !done else { return }
         done = true
         promise.completeWith(result.mapError { $0 as Error })
@@ -310,12 +314,12 @@ final class TCPResponseHandler: ChannelInboundHandler {
         guard received >= total,
               let bytes = buffered.getBytes(at: buffered.readerIndex + 2, length: Int(length)) else { return }
         switch matcher.check(bytes) {
-        case .match(let message) where message.flags.contains(.tc):
+        case .match(let received) where received.message.flags.contains(.tc):
             // TC=1 over TCP: the answer is incomplete and there is no larger transport to retry on; returning it
             // would hand an empty, truncated answer up as if it were the response.
             finish(.failure(.malformedResponse("\(matcher.server) (TCP): truncated (TC=1) answer over TCP")))
-        case .match(let message):
-            finish(.success(message))
+        case .match(let received):
+            finish(.success(received))
         case .reject(let reason):
             onDrop(reason)
             finish(.failure(.malformedResponse("\(matcher.server) (TCP): \(reason)")))

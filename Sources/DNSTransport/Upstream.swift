@@ -7,6 +7,24 @@ import DNSModel
 public protocol DNSUpstream: Sendable {
     /// Sends one question and returns the matching response, or throws a `TransportError`.
     func query(_ question: Question) async throws(TransportError) -> Message
+
+    /// The same, with the octets the response arrived as: a cache keeps those instead of encoding the message
+    /// again. The default implementation encodes the message.
+    func queryKeepingWire(_ question: Question) async throws(TransportError) -> ReceivedMessage
+}
+
+extension DNSUpstream {
+    public func queryKeepingWire(_ question: Question) async throws(TransportError) -> ReceivedMessage {
+        let message = try await query(question)
+        return ReceivedMessage(message: message, wire: message.wire())
+    }
+}
+
+/// A decoded response and the octets it was decoded from.
+public struct ReceivedMessage: Sendable {
+    public let message: Message
+    public let wire: [UInt8]
+    public init(message: Message, wire: [UInt8]) { self.message = message; self.wire = wire }
 }
 
 /// Why no usable response was obtained from any upstream.

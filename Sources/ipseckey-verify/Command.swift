@@ -40,7 +40,7 @@ struct IPSecKeyVerify: AsyncParsableCommand {
 
     static let versionString = "ipseckey-verify 0.1.0"
 
-    /// Entry point used by main.swift (which first hands Swift Concurrency to NIO's event loops).
+    /// Entry point used by main.swift.
     static func start() async {
         do {
             var command = try parseAsRoot()

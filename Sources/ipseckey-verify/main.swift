@@ -1,11 +1,4 @@
-import ArgumentParser
-import Foundation
-import NIOCore
-import NIOPosix
-
-// Run Swift Concurrency's jobs on NIO's event loops: a lookup then hops between its tasks and its sockets on the
-// same threads, without a thread switch per upstream query (see Docs/Performance.md).
-if ProcessInfo.processInfo.environment["IPSECKEY_VERIFY_NIO_EXECUTOR"] != "0" {
-    NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-}
+// Swift Concurrency's default executor runs the lookups; NIO's event loops run the sockets. Moving the lookups
+// onto the event loops (NIO's global-executor hook, or a per-task executor preference) was measured slower on two
+// cores; see Docs/Architecture.md.
 await IPSecKeyVerify.start()
