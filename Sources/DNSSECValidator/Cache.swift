@@ -4,73 +4,107 @@ import Foundation
 
 /// Upstream responses by question, kept for their (capped) TTL, with one in-flight query per question shared by
 /// every concurrent lookup that needs it (no thundering herd). Bounded: the least recently used entries go first.
-/// Entries are kept in wire form (one allocation of a few hundred octets instead of a tree of records), so that
-/// 100,000 cached answers stay well under 200 MiB; decoding a hit costs about 10 µs.
-actor ResponseCache {
+/// Entries are kept in wire form, as the upstream sent them (one allocation of a few hundred octets instead of a
+/// tree of records), so that 100,000 cached answers stay well under 200 MiB; decoding a hit costs about 10 µs.
+///
+/// A lock, not an actor: a lookup calls `get` once per question, and an actor would cost two executor hops each
+/// time (in, and out again to await the upstream) for a few dictionary operations.
+final class ResponseCache: Sendable {
+    typealias Waiter = CheckedContinuation<Result<Message, TransportError>?, Never>
     struct Entry { let wire: [UInt8]; let expires: Double; var lastUse: UInt64 }
-    private var entries: [Question: Entry] = [:]
-    /// Lookups waiting for a query already under way; nil tells a waiter to ask again (the asker was cancelled).
-    private var inflight: [Question: [CheckedContinuation<Result<Message, TransportError>?, Never>]] = [:]
-    private var clock: UInt64 = 0
+    private struct State {
+        var entries: [Question: Entry] = [:]
+        /// Lookups waiting for a query already under way; nil tells a waiter to ask again (the asker was cancelled).
+        var inflight: [Question: [Waiter]] = [:]
+        var clock: UInt64 = 0
+        var hits = 0
+        var misses = 0
+    }
+    private let state = Locked(State())
     let capacity: Int
     let maxTTL: UInt32
-    private(set) var hits = 0
-    private(set) var misses = 0
 
     init(capacity: Int, maxTTL: UInt32) { self.capacity = max(16, capacity); self.maxTTL = maxTTL }
 
-    var count: Int { entries.count }
+    var count: Int { state.withLock { $0.entries.count } }
+    var hits: Int { state.withLock { $0.hits } }
+    var misses: Int { state.withLock { $0.misses } }
 
-    func get(_ q: Question, now _: UInt32,
+    private enum Look { case hit([UInt8]), wait, ask }
+
+    func get(_ q: Question,
              fetch: @Sendable () async -> Result<ReceivedMessage, TransportError>) async -> Result<Message, TransportError> {
         let wall = Date().timeIntervalSince1970
-        clock += 1
-        if var e = entries[q] {
-            if e.expires > wall, let message = try? Message(wire: e.wire) {
-                e.lastUse = clock
-                entries[q] = e
-                hits += 1
-                return .success(message)
+        let look = state.withLock { s -> Look in
+            s.clock += 1
+            if var e = s.entries[q] {
+                if e.expires > wall {
+                    e.lastUse = s.clock
+                    s.entries[q] = e
+                    s.hits += 1
+                    return .hit(e.wire)
+                }
+                s.entries[q] = nil
             }
-            entries[q] = nil
+            if s.inflight[q] != nil { s.hits += 1; return .wait }
+            s.misses += 1
+            s.inflight[q] = []
+            return .ask
         }
-        if inflight[q] != nil {
-            hits += 1
-            let shared = await withCheckedContinuation { inflight[q, default: []].append($0) }
+        switch look {
+        case .hit(let wire):
+            // Stored only after it decoded once, so this succeeds; if it ever did not, the entry is dropped.
+            if let message = try? Message(wire: wire) { return .success(message) }
+            state.withLock { _ = $0.entries.removeValue(forKey: q) }
+            return await get(q, fetch: fetch)
+        case .wait:
+            let shared: Result<Message, TransportError>? = await withCheckedContinuation { (c: Waiter) in
+                let queued = state.withLock { s -> Bool in
+                    guard s.inflight[q] != nil else { return false }
+                    s.inflight[q]!.append(c)
+                    return true
+                }
+                if !queued { c.resume(returning: nil) }  // the query ended between the two looks
+            }
             if let shared { return shared }
-            // The lookup that asked was cancelled: ask again (this caller may now be the one that asks).
-            return await get(q, now: 0, fetch: fetch)
-        }
-        misses += 1
-        inflight[q] = []
-        let fetched = await fetch()
-        let waiters = inflight.removeValue(forKey: q) ?? []
-        if case .success(let r) = fetched, r.message.rcode == .noError || r.message.rcode == .nxDomain {
-            let ttl = Self.ttl(of: r.message, cap: maxTTL)
-            if ttl > 0 {
-                if entries.count >= capacity { evict() }
-                // The octets as they arrived (already compressed by the server): no second encoding.
-                entries[q] = Entry(wire: r.wire, expires: wall + Double(ttl), lastUse: clock)
+            // The lookup that asked was cancelled (or finished just now): look again.
+            return await get(q, fetch: fetch)
+        case .ask:
+            let fetched = await fetch()
+            let result = fetched.map(\.message)
+            var ttl: UInt32 = 0
+            if case .success(let r) = fetched, r.message.rcode == .noError || r.message.rcode == .nxDomain {
+                ttl = Self.ttl(of: r.message, cap: maxTTL)
             }
+            let waiters = state.withLock { s -> [Waiter] in
+                if ttl > 0, case .success(let r) = fetched {
+                    if s.entries.count >= capacity { Self.evict(&s.entries) }
+                    // The octets as they arrived (already compressed by the server): no second encoding.
+                    s.entries[q] = Entry(wire: r.wire, expires: wall + Double(ttl), lastUse: s.clock)
+                }
+                return s.inflight.removeValue(forKey: q) ?? []
+            }
+            let cancelled = if case .failure(.cancelled) = result { true } else { false }
+            for w in waiters { w.resume(returning: cancelled ? nil : result) }
+            return result
         }
-        let result = fetched.map(\.message)
-        let cancelled = if case .failure(.cancelled) = result { true } else { false }
-        for w in waiters { w.resume(returning: cancelled ? nil : result) }
-        return result
     }
 
     static func ttl(of m: Message, cap: UInt32) -> UInt32 {
-        let records = m.answers + m.authorities
-        return min(records.map(\.ttl).min() ?? 0, cap)
+        var ttl = cap
+        for r in m.answers { ttl = min(ttl, r.ttl) }
+        for r in m.authorities { ttl = min(ttl, r.ttl) }
+        return m.answers.isEmpty && m.authorities.isEmpty ? 0 : ttl
     }
 
-    private func evict() {
+    /// Drops the least recently used tenth.
+    private static func evict(_ entries: inout [Question: Entry]) {
         let drop = max(1, entries.count / 10)
         let victims = entries.sorted { $0.value.lastUse < $1.value.lastUse }.prefix(drop).map(\.key)
         for k in victims { entries[k] = nil }
     }
 
-    func clear() { entries.removeAll() }
+    func clear() { state.withLock { $0.entries.removeAll() } }
 }
 
 /// Validated zone statuses (trusted DNSKEY sets with parsed keys, proven insecure delegations), by zone name,

@@ -55,36 +55,37 @@ extension Validator {
     /// Verify an RRset against the RRSIGs covering it, with a zone's trusted keys (RFC 4035 §5.3).
     func verify(_ set: RRset, _ sigRecords: [ResourceRecord], zone: DNSName, keys: [TrustedKey],
                 _ ctx: LookupContext) -> SignatureOutcome {
-        let what = "\(set.name) \(set.type)"
+        // Only failures describe the RRset: built on demand, not for every signature that verifies.
+        func what() -> String { "\(set.name) \(set.type)" }
         let sigs: [RRSIGData] = sigRecords.compactMap {
             guard $0.name == set.name, case .rrsig(let s)? = try? $0.parsed(), s.typeCovered == set.type else { return nil }
             return s
         }
-        if sigs.isEmpty { return .invalid(Reason(.signaturesMissing, "no RRSIG over \(what) (zone \(zone) is signed)")) }
+        if sigs.isEmpty { return .invalid(Reason(.signaturesMissing, "no RRSIG over \(what()) (zone \(zone) is signed)")) }
         var failure: Reason?
         func fail(_ r: Reason) { if failure == nil || r.code == .signatureInvalid { failure = r } }
         var checksHere = 0
         let ownerLabels = set.name.isWildcard ? set.name.labelCount - 1 : set.name.labelCount
         for sig in sigs.prefix(ctx.limits.maxSignaturesPerRRset) {
             guard sig.signerName == zone else {
-                fail(Reason(.badSigner, "RRSIG over \(what) names signer \(sig.signerName), but the zone is \(zone)")); continue
+                fail(Reason(.badSigner, "RRSIG over \(what()) names signer \(sig.signerName), but the zone is \(zone)")); continue
             }
             guard set.name.isSubdomain(of: sig.signerName) else {
                 fail(Reason(.badSigner, "RRSIG signer \(sig.signerName) is not an ancestor of \(set.name)")); continue
             }
             guard Int(sig.labels) <= ownerLabels else {
-                fail(Reason(.signatureInvalid, "RRSIG over \(what) has labels \(sig.labels) > \(ownerLabels)")); continue
+                fail(Reason(.signatureInvalid, "RRSIG over \(what()) has labels \(sig.labels) > \(ownerLabels)")); continue
             }
             let skew = ctx.limits.clockSkew ?? min(max((sig.expiration &- sig.inception) / 10, 3600), 86400)
             guard SerialTime.lessOrEqual(sig.inception, ctx.now &+ skew) else {
-                fail(Reason(.signatureNotYetValid, "RRSIG over \(what) by \(zone)/\(sig.algorithm)/\(sig.keyTag) is not valid before \(DNSTime.iso8601(UInt64(sig.inception))) (now \(DNSTime.iso8601(UInt64(ctx.now))), allowed skew \(skew) s)")); continue
+                fail(Reason(.signatureNotYetValid, "RRSIG over \(what()) by \(zone)/\(sig.algorithm)/\(sig.keyTag) is not valid before \(DNSTime.iso8601(UInt64(sig.inception))) (now \(DNSTime.iso8601(UInt64(ctx.now))), allowed skew \(skew) s)")); continue
             }
             guard SerialTime.lessOrEqual(ctx.now &- skew, sig.expiration) else {
-                fail(Reason(.signatureExpired, "RRSIG over \(what) by \(zone)/\(sig.algorithm)/\(sig.keyTag) expired at \(DNSTime.iso8601(UInt64(sig.expiration))) (now \(DNSTime.iso8601(UInt64(ctx.now))), allowed skew \(skew) s)")); continue
+                fail(Reason(.signatureExpired, "RRSIG over \(what()) by \(zone)/\(sig.algorithm)/\(sig.keyTag) expired at \(DNSTime.iso8601(UInt64(sig.expiration))) (now \(DNSTime.iso8601(UInt64(ctx.now))), allowed skew \(skew) s)")); continue
             }
             let candidates = keys.filter { $0.tag == sig.keyTag && $0.data.algorithm == sig.algorithm }
             if candidates.isEmpty {
-                fail(Reason(.noMatchingKey, "RRSIG over \(what) is by key \(sig.keyTag)/\(VerifyingKey.algorithmName(sig.algorithm)), which is not a trusted DNSKEY of \(zone)")); continue
+                fail(Reason(.noMatchingKey, "RRSIG over \(what()) is by key \(sig.keyTag)/\(VerifyingKey.algorithmName(sig.algorithm)), which is not a trusted DNSKEY of \(zone)")); continue
             }
             guard let signedOwner = Canonical.signedOwner(owner: set.name, rrsigLabels: sig.labels) else { continue }
             var covered = set
@@ -100,7 +101,7 @@ extension Validator {
                 }
                 guard ctx.signatureChecks < ctx.limits.maxSignatureChecksPerLookup,
                       checksHere < ctx.limits.maxSignatureChecksPerRRset else {
-                    return .invalid(Reason(.workLimit, "gave up on \(what): more than \(ctx.limits.maxSignatureChecksPerRRset) signature checks for one RRset or \(ctx.limits.maxSignatureChecksPerLookup) for one lookup (KeyTrap defence)"))
+                    return .invalid(Reason(.workLimit, "gave up on \(what()): more than \(ctx.limits.maxSignatureChecksPerRRset) signature checks for one RRset or \(ctx.limits.maxSignatureChecksPerLookup) for one lookup (KeyTrap defence)"))
                 }
                 ctx.signatureChecks += 1
                 checksHere += 1
@@ -108,9 +109,9 @@ extension Validator {
                     signatureCache.insert(memo)
                     return .valid(rrsig: sig, wildcardLabels: Int(sig.labels) < ownerLabels ? Int(sig.labels) : nil)
                 }
-                fail(Reason(.signatureInvalid, "RRSIG over \(what) by \(zone) key \(key.label) does not verify (data altered or wrong key)"))
+                fail(Reason(.signatureInvalid, "RRSIG over \(what()) by \(zone) key \(key.label) does not verify (data altered or wrong key)"))
             }
         }
-        return .invalid(failure ?? Reason(.signatureInvalid, "no usable RRSIG over \(what)"))
+        return .invalid(failure ?? Reason(.signatureInvalid, "no usable RRSIG over \(what())"))
     }
 }

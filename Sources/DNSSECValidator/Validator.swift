@@ -83,7 +83,7 @@ public final class Validator: Sendable {
 
     /// Fetch a question through the coalescing cache.
     func fetch(_ q: Question) async -> Result<Message, TransportError> {
-        await responses.get(q, now: now) { [upstream] in
+        await responses.get(q) { [upstream] in
             do throws(TransportError) { return .success(try await upstream.queryKeepingWire(q)) } catch { return .failure(error) }
         }
     }

@@ -159,11 +159,23 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
         let timer = loop.scheduleTask(deadline: .now() + wait) {
             response.fail(TransportError.timeout(servers: [server.description]))
         }
+        // Everything after the response (or the failure) happens on the loop: cancel the deadline, close the
+        // channel (if one was made) and complete `finished` once it is closed. The lookup awaits only that, one
+        // hop back from the loop per query.
+        let finished = loop.makePromise(of: ReceivedMessage.self)
+        response.futureResult.whenComplete { outcome in
+            timer.cancel()
+            channelPromise.futureResult.whenComplete { made in
+                guard case .success(let channel) = made else { finished.completeWith(outcome); return }
+                channel.close(promise: nil)
+                channel.closeFuture.whenComplete { _ in finished.completeWith(outcome) }
+            }
+        }
 
         var result: Result<ReceivedMessage, TransportError>
         do {
             let received = try await withTaskCancellationHandler {
-                try await response.futureResult.get()
+                try await finished.futureResult.get()
             } onCancel: {
                 response.fail(TransportError.cancelled)
             }
@@ -172,13 +184,6 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
             result = .failure(error)
         } catch {
             result = .failure(.network("\(server): \(error)"))
-        }
-        timer.cancel()
-
-        // Close the channel (if one was made) and wait until it is closed, whatever happened above.
-        if let channel = try? await channelPromise.futureResult.get() {
-            channel.close(promise: nil)
-            try? await channel.closeFuture.get()
         }
 
         if tcp, case .failure(.timeout) = result, let partial = progress.describe() {
