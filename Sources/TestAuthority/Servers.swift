@@ -151,7 +151,8 @@ final class TCPHandler: ChannelInboundHandler, Sendable {
         buffer.writeBytes(reply)
         let channel = context.channel
         if delay > .zero {
-            context.eventLoop.scheduleTask(in: delay) { channel.writeAndFlush(buffer, promise: nil) }
+            let framed = buffer
+            context.eventLoop.scheduleTask(in: delay) { channel.writeAndFlush(framed, promise: nil) }
         } else {
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         }
