@@ -1,5 +1,6 @@
 import DNSModel
 import DNSSECValidator
+import DNSTransport
 import Logging
 import TestAuthority
 import Testing
@@ -65,6 +66,26 @@ import Testing
 }
 
 @Suite struct RoundTripTests {
+    /// A cold lookup three zone cuts below the anchor (`gw.a.b.sub.ecdsa256.test.`: `.` → `test.` →
+    /// `ecdsa256.test.` → `sub.ecdsa256.test.`) waits for at most two sequential upstream round trips: the upstream
+    /// holds every question until the validator has sent all it can without an answer, then answers them together.
+    @Test func coldLookupThreeZonesDownWaitsAtMostTwoRoundTrips() async throws {
+        let h = try await TestHierarchy.shared()
+        let upstream = GatedUpstream(InProcessUpstream(engine: h.engine))
+        let anchors = try TrustAnchors.parse(text: h.dsAnchorText, file: "root.ds")
+        let v = Validator(upstream: upstream, configuration: ValidatorConfiguration(anchors: anchors), logger: Logger(label: "rt"))
+        let name = try DNSName("gw.a.b.sub.ecdsa256.test.")
+        let lookup = Task { await v.resolve(name: name, type: .ipseckey, trace: false) }
+        let rounds = await upstream.releaseInRounds(until: lookup)
+        #expect(await lookup.value.verdict == .secure)
+        #expect(rounds.count <= 2, "\(rounds.count) round trips: \(rounds)")
+        #expect(rounds.first?.contains(Question(name: name, type: .ipseckey)) == true)
+        // The DNSKEY sets of the three signed zones below the root go out in the first round, with the answer.
+        for zone in ["test.", "ecdsa256.test.", "sub.ecdsa256.test."] {
+            #expect(rounds.first?.contains(Question(name: try DNSName(zone), type: .dnskey)) == true, "\(zone)")
+        }
+    }
+
     /// A second lookup in a zone whose chain is validated costs one upstream question: the answer itself.
     @Test func secondLookupInSameZoneAsksOnlyForTheAnswer() async throws {
         let h = try await TestHierarchy.shared()
@@ -83,5 +104,45 @@ import Testing
         let again = upstream.queryCount
         _ = await v.resolve(name: try DNSName("y.wild.nsec.test."), type: .ipseckey)
         #expect(upstream.queryCount - again == 1)
+    }
+}
+
+/// An upstream that holds every question until the test releases a round: all questions asked so far are answered
+/// together once no new one has arrived for a while (the validator has sent everything it could without an answer).
+/// The number of rounds is the number of sequential round trips the lookup waited for.
+final class GatedUpstream: DNSUpstream {
+    private let inner: InProcessUpstream
+    private let pending = Locked<[(Question, CheckedContinuation<Void, Never>)]>([])
+
+    init(_ inner: InProcessUpstream) { self.inner = inner }
+
+    func query(_ question: Question) async throws(TransportError) -> Message {
+        await withCheckedContinuation { c in pending.withLock { $0.append((question, c)) } }
+        return try await inner.query(question)
+    }
+
+    /// Releases the held questions round by round until `task` finishes; returns the questions of each round.
+    /// A round is released when the set of held questions has not grown for three checks 30 ms apart.
+    func releaseInRounds<T>(until task: Task<T, Never>) async -> [[Question]] {
+        let finished = Locked(false)
+        Task { _ = await task.value; finished.withLock { $0 = true } }
+        var rounds: [[Question]] = []
+        var stableChecks = 0
+        var lastCount = -1
+        while !finished.withLock({ $0 }), rounds.count < 20 {
+            try? await Task.sleep(for: .milliseconds(30))
+            let count = pending.withLock { $0.count }
+            if count > 0 && count == lastCount { stableChecks += 1 } else { stableChecks = 0 }
+            lastCount = count
+            guard stableChecks >= 3 else { continue }
+            let held = pending.withLock { p in defer { p.removeAll() }; return p }
+            rounds.append(held.map(\.0))
+            for (_, c) in held { c.resume() }
+            stableChecks = 0
+            lastCount = -1
+        }
+        // Anything still held (speculative questions nobody waits for) is let go without counting a round.
+        for (_, c) in pending.withLock({ p in defer { p.removeAll() }; return p }) { c.resume() }
+        return rounds
     }
 }
