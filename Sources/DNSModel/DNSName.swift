@@ -213,21 +213,33 @@ public struct DNSName: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// -1, 0 or 1 per RFC 4034 §6.1.
     public static func canonicalCompare(_ lhs: DNSName, _ rhs: DNSName) -> Int {
-        let l1 = lhs.labels, l2 = rhs.labels
-        var i = l1.count - 1, j = l2.count - 1
+        // Label start offsets (a wire name is at most 255 octets, so they fit in a byte), compared right to left.
+        let o1 = lhs.labelOffsets, o2 = rhs.labelOffsets
+        let w1 = lhs.wire, w2 = rhs.wire
+        var i = o1.count - 1, j = o2.count - 1
         while i >= 0 && j >= 0 {
-            let a = l1[i], b = l2[j]
-            var ai = a.startIndex, bi = b.startIndex
-            while ai < a.endIndex && bi < b.endIndex {
-                let x = lower(a[ai]), y = lower(b[bi])
+            let a = Int(o1[i]), b = Int(o2[j])
+            let la = Int(w1[a]), lb = Int(w2[b])
+            var k = 1
+            while k <= la && k <= lb {
+                let x = lower(w1[a + k]), y = lower(w2[b + k])
                 if x != y { return x < y ? -1 : 1 }
-                ai += 1; bi += 1
+                k += 1
             }
-            if a.count != b.count { return a.count < b.count ? -1 : 1 }
+            if la != lb { return la < lb ? -1 : 1 }
             i -= 1; j -= 1
         }
         if i < 0 && j < 0 { return 0 }
         return i < 0 ? -1 : 1
+    }
+
+    /// Offsets in `wire` of each label's length octet, leftmost label first (the root label excluded).
+    var labelOffsets: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(8)
+        var i = 0
+        while wire[i] != 0 { out.append(UInt8(i)); i += Int(wire[i]) + 1 }
+        return out
     }
 
     /// Presentation format as ldns and dig print it: absolute with a trailing dot; `.`, `\`, `;`, `(`, `)`, `"`,

@@ -42,7 +42,7 @@ struct BatchRunner {
                 done += 1
                 worst = max(worst, outcome.exit)
                 while nextToPrint < results.count, let o = results[nextToPrint] {
-                    if output.format == .json || o.exit == .secure { output.emit(o) } else { output.emit(o) }
+                    output.emit(o)
                     results[nextToPrint] = nil
                     nextToPrint += 1
                 }
@@ -52,6 +52,7 @@ struct BatchRunner {
                 addNext()
             }
         }
+        output.flush()
         return worst
     }
 }

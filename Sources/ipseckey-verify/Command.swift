@@ -158,7 +158,7 @@ struct IPSecKeyVerify: AsyncParsableCommand {
             throw Self.exit(for: e).code
         }
 
-        let output = Output(format: effectiveFormat, trace: trace, quiet: quiet)
+        let output = Output(format: effectiveFormat, trace: trace, quiet: quiet, buffered: batch != nil)
         let qtype = RRType(mnemonic: type)!
         var worst = Exit.secure
         if let batch {

@@ -1,5 +1,6 @@
 import DNSModel
 import DNSSECValidator
+import DNSTransport
 import Foundation
 import IPSecKeyResolver
 
@@ -8,9 +9,17 @@ struct Output: Sendable {
     let format: IPSecKeyVerify.OutputFormat
     let trace: Bool
     let quiet: Bool
+    let stdout: StandardOutput
 
-    func out(_ s: String) { FileHandle.standardOutput.write(Data(s.utf8)) }
+    init(format: IPSecKeyVerify.OutputFormat, trace: Bool, quiet: Bool, buffered: Bool = false) {
+        self.format = format; self.trace = trace; self.quiet = quiet
+        stdout = StandardOutput(buffered: buffered)
+    }
+
+    func out(_ s: String) { stdout.write(s) }
     func err(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+    /// Writes what buffered standard output still holds.
+    func flush() { stdout.flush() }
 
     func emit(_ o: Outcome) {
         guard !quiet else { return }
@@ -58,50 +67,141 @@ struct Output: Sendable {
     }
 
     /// One record as JSON: owner, TTL, class, type, RDATA text and, for IPSECKEY, its parsed fields.
-    func recordJSON(_ r: ResourceRecord) -> [String: Any] {
-        var d: [String: Any] = ["owner": r.name.description, "ttl": Int(r.ttl), "class": r.rrClass.description,
-                                "type": r.type.description, "rdata": (try? r.parsed().description) ?? ""]
+    func recordJSON(_ r: ResourceRecord) -> JSONRecord {
+        var d = JSONRecord(owner: r.name.description, ttl: Int(r.ttl), rrClass: r.rrClass.description,
+                           type: r.type.description, rdata: (try? r.parsed().description) ?? "")
         if r.type == .ipseckey, let k = try? IPSecKey(rdata: r.rdata) {
-            d["precedence"] = Int(k.precedence)
-            d["gateway_type"] = Int(k.gateway.gatewayType)
-            d["gateway"] = gatewayText(k)
-            d["algorithm"] = Int(k.algorithm.code)
-            d["key_type"] = k.kind.description
-            d["public_key"] = TextEncoding.base64(k.publicKey)
+            d.precedence = Int(k.precedence)
+            d.gatewayType = Int(k.gateway.gatewayType)
+            d.gateway = gatewayText(k)
+            d.algorithm = Int(k.algorithm.code)
+            d.keyType = k.kind.description
+            d.publicKey = TextEncoding.base64(k.publicKey)
         }
         return d
     }
 
     func jsonLine(_ o: Outcome) -> String {
-        var obj: [String: Any] = ["target": o.target, "exit": Int(o.exit.rawValue)]
+        var obj = JSONOutcome(target: o.target, exit: Int(o.exit.rawValue), verdict: "error", error: o.error)
         if let a = o.answer {
-            obj["name"] = a.question.name.description
-            obj["type"] = a.question.type.description
-            obj["verdict"] = a.verdict.rawValue
-            obj["kind"] = a.kind.rawValue
-            obj["final_name"] = a.finalName.description
-            obj["wildcard"] = a.wildcard
-            if let r = a.reason {
-                var reason: [String: Any] = ["code": r.code.rawValue, "message": r.message]
-                if let e = r.extendedError { reason["ede"] = Int(e) }
-                obj["reason"] = reason
-            }
-            obj["chain"] = a.chain.flatMap { $0.records.map(recordJSON) }
-            obj["records"] = a.verdict == .secure ? (a.rrset?.records.map(recordJSON) ?? []) : []
-            if trace { obj["trace"] = a.trace.map { ["zone": $0.zone, "step": $0.text, "verdict": $0.verdict?.rawValue ?? ""] } }
-        } else {
-            obj["verdict"] = "error"
+            obj.name = a.question.name.description
+            obj.type = a.question.type.description
+            obj.verdict = a.verdict.rawValue
+            obj.kind = a.kind.rawValue
+            obj.finalName = a.finalName.description
+            obj.wildcard = a.wildcard
+            obj.reason = a.reason.map { JSONReason(code: $0.code.rawValue, message: $0.message, ede: $0.extendedError.map(Int.init)) }
+            obj.chain = a.chain.flatMap { $0.records.map(recordJSON) }
+            obj.records = a.verdict == .secure ? (a.rrset?.records.map(recordJSON) ?? []) : []
+            if trace { obj.trace = a.trace.map { JSONStep(zone: $0.zone, step: $0.text, verdict: $0.verdict?.rawValue ?? "") } }
         }
-        if let e = o.error { obj["error"] = e }
-        obj["keys"] = o.keys.map { k -> [String: Any] in
-            var d: [String: Any] = ["precedence": Int(k.precedence), "gateway": gatewayText(k),
-                                    "algorithm": Int(k.algorithm.code), "key_type": k.kind.description]
-            if let l = k.libreswanKey { d["libreswan"] = l }
-            if let p = try? k.pem() { d["pem"] = p }
-            return d
+        obj.keys = o.keys.map { k in
+            JSONKey(precedence: Int(k.precedence), gateway: gatewayText(k), algorithm: Int(k.algorithm.code),
+                    keyType: k.kind.description, libreswan: k.libreswanKey, pem: try? k.pem())
         }
-        guard let data = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]),
-              let s = String(data: data, encoding: .utf8) else { return "{}" }
-        return s
+        guard let data = try? Self.encoder.encode(obj) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Sorted keys, one line, `/` unescaped (PEM and base64 stay readable).
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+}
+
+// The `--json` schema (Docs/CLI.md). Optional fields that are nil are left out of the object.
+
+struct JSONOutcome: Encodable {
+    var target: String
+    var exit: Int
+    var name: String?
+    var type: String?
+    var verdict: String
+    var kind: String?
+    var finalName: String?
+    var wildcard: Bool?
+    var reason: JSONReason?
+    var chain: [JSONRecord]?
+    var records: [JSONRecord]?
+    var trace: [JSONStep]?
+    var error: String?
+    var keys: [JSONKey] = []
+
+    init(target: String, exit: Int, verdict: String, error: String?) {
+        self.target = target; self.exit = exit; self.verdict = verdict; self.error = error
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case target, exit, name, type, verdict, kind, wildcard, reason, chain, records, trace, error, keys
+        case finalName = "final_name"
+    }
+}
+
+struct JSONReason: Encodable { let code: String; let message: String; let ede: Int? }
+
+struct JSONStep: Encodable { let zone: String; let step: String; let verdict: String }
+
+struct JSONRecord: Encodable {
+    let owner: String
+    let ttl: Int
+    let rrClass: String
+    let type: String
+    let rdata: String
+    var precedence: Int?
+    var gatewayType: Int?
+    var gateway: String?
+    var algorithm: Int?
+    var keyType: String?
+    var publicKey: String?
+
+    init(owner: String, ttl: Int, rrClass: String, type: String, rdata: String) {
+        self.owner = owner; self.ttl = ttl; self.rrClass = rrClass; self.type = type; self.rdata = rdata
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case owner, ttl, type, rdata, precedence, gateway, algorithm
+        case rrClass = "class", gatewayType = "gateway_type", keyType = "key_type", publicKey = "public_key"
+    }
+}
+
+struct JSONKey: Encodable {
+    let precedence: Int
+    let gateway: String
+    let algorithm: Int
+    let keyType: String
+    let libreswan: String?
+    let pem: String?
+
+    enum CodingKeys: String, CodingKey {
+        case precedence, gateway, algorithm, libreswan, pem
+        case keyType = "key_type"
+    }
+}
+
+/// Standard output, written at once or (batch mode) in blocks of 64 KiB: one `write` per line costs a system call
+/// per name, which showed in batch profiles. The caller flushes at the end.
+final class StandardOutput: Sendable {
+    private let pending = Locked<[UInt8]>([])
+    let buffered: Bool
+    static let blockSize = 64 * 1024
+
+    init(buffered: Bool) { self.buffered = buffered }
+
+    func write(_ s: String) {
+        guard buffered else { FileHandle.standardOutput.write(Data(s.utf8)); return }
+        let block = pending.withLock { p -> [UInt8]? in
+            p.append(contentsOf: s.utf8)
+            guard p.count >= Self.blockSize else { return nil }
+            defer { p.removeAll(keepingCapacity: true) }
+            return p
+        }
+        if let block { FileHandle.standardOutput.write(Data(block)) }
+    }
+
+    func flush() {
+        let rest = pending.withLock { p -> [UInt8] in defer { p.removeAll() }; return p }
+        if !rest.isEmpty { FileHandle.standardOutput.write(Data(rest)) }
     }
 }
