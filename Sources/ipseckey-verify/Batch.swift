@@ -22,7 +22,9 @@ struct BatchRunner {
         }
         let targets = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty && !$0.hasPrefix("#") }
-        let progress = isatty(2) == 1 && !output.quiet
+        let progress = isatty(2) == 1 && !output.quiet ? ProgressBar(total: targets.count) : nil
+        let started = ContinuousClock.now
+        var lastDrawn = started
         var worst = Exit.secure
         var results = [Outcome?](repeating: nil, count: targets.count)
         var nextToPrint = 0
@@ -46,13 +48,48 @@ struct BatchRunner {
                     results[nextToPrint] = nil
                     nextToPrint += 1
                 }
-                if progress && (done % 50 == 0 || done == targets.count) {
-                    output.err("\r[\(done)/\(targets.count)] \(done * 100 / max(1, targets.count))%" + (done == targets.count ? "\n" : ""))
+                // Redrawn at most ten times a second, and once at the end.
+                if let progress, done == targets.count || ContinuousClock.now - lastDrawn >= .milliseconds(100) {
+                    lastDrawn = ContinuousClock.now
+                    let elapsed = Self.seconds(lastDrawn - started)
+                    output.err(progress.line(done: done, elapsed: elapsed) + (done == targets.count ? "\n" : ""))
                 }
                 addNext()
             }
         }
         output.flush()
         return worst
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}
+
+/// The batch progress line shown on a terminal (stderr): a bar, the share done, the count, the rate and the time
+/// left, redrawn in place with a carriage return.
+struct ProgressBar {
+    let total: Int
+    var width = 30
+
+    func line(done: Int, elapsed: Double) -> String {
+        let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 1
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        var text = "\r[\(bar)] \(Int(fraction * 100))% \(done)/\(total)"
+        if elapsed > 0 && done > 0 {
+            let rate = Double(done) / elapsed
+            text += " \(Int(rate.rounded())) names/s"
+            if done < total { text += ", \(Self.clock(Double(total - done) / rate)) left" }
+        }
+        return text + "\u{1B}[K"  // clear what a longer previous line left behind
+    }
+
+    /// 75 → "1:15", 3725 → "1:02:05".
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded(.up))
+        let (h, m, sec) = (s / 3600, s / 60 % 60, s % 60)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return h > 0 ? "\(h):\(two(m)):\(two(sec))" : "\(m):\(two(sec))"
     }
 }

@@ -93,7 +93,7 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     @Flag(name: [.short, .long], help: "Print nothing; the exit code says everything.")
     var quiet = false
 
-    @Option(name: .long, help: ArgumentHelp("Read names/addresses from FILE, one per line ('-' for stdin).", valueName: "FILE"))
+    @Option(name: .long, help: ArgumentHelp("Read names/addresses from FILE, one per line ('-' for stdin); results in input order, a progress bar on a terminal.", valueName: "FILE"))
     var batch: String?
 
     @Option(name: .long, help: ArgumentHelp("Lookups in flight at once in batch mode.", valueName: "N"))

@@ -2,6 +2,7 @@ import DNSModel
 import Foundation
 import TestAuthority
 import Testing
+@testable import ipseckey_verify
 
 /// The `ipseckey-verify` binary against the test authority on a loopback port.
 actor CLIFixture {
@@ -98,6 +99,36 @@ func cli(_ args: [String], stdin: String? = nil) throws -> Run {
         #expect(tr.stderr.contains("DS RRset of ecdsa256.test."))
         let q = try cli(try await base() + ["--quiet", "gw.expired.test."])
         #expect(q.status == 3 && q.stdout.isEmpty && q.stderr.isEmpty)
+    }
+
+    /// On a terminal, batch mode draws a progress bar on stderr; into a pipe it draws nothing. The terminal is a
+    /// pseudo-terminal from util-linux `script`.
+    @Test func batchProgressBarOnlyOnATerminal() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("cli-progress-\(getpid()).txt").path
+        try (1...20).map { "w\($0).wild.nsec.test.\n" }.joined().write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let args = try await base() + ["--batch", file]
+        let piped = try cli(args)
+        #expect(piped.status == 0)
+        #expect(!piped.stderr.contains("[#"), "\(piped.stderr)")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        let command = ([binary().path] + args).map { "'\($0)'" }.joined(separator: " ")
+        p.arguments = ["-q", "-e", "-c", command, "/dev/null"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(text)")
+        #expect(text.contains("[" + String(repeating: "#", count: 30) + "] 100% 20/20"), "\(text)")
+        #expect(text.contains("names/s"))
+    }
+
+    @Test func progressBarText() {
+        let bar = ProgressBar(total: 200).line(done: 50, elapsed: 2)
+        #expect(bar.hasPrefix("\r[#######-----------------------] 25% 50/200 25 names/s, 0:06 left"))
     }
 
     @Test func batchKeepsInputOrderAndReturnsHighestCode() async throws {
