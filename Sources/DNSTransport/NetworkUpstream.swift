@@ -193,11 +193,7 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
     }
 }
 
-/// Decides whether a response belongs to the query.
 extension NetworkUpstream {
-    /// Wildcard local addresses, resolved once (binding by host string would call getaddrinfo per query).
-    static let anyIPv4 = try! SocketAddress(ipAddress: "0.0.0.0", port: 0)
-    static let anyIPv6 = try! SocketAddress(ipAddress: "::", port: 0)
     /// Largest UDP datagram read: what we advertise in EDNS, with room to spare. A larger datagram arrives cut
     /// short, fails to decode and is dropped (a well-behaved server sets TC instead).
     var udpReadSize: Int { max(4096, Int(payloadSize) * 2) }
