@@ -29,6 +29,8 @@ final class ResponseCache: Sendable {
     var count: Int { state.withLock { $0.entries.count } }
     var hits: Int { state.withLock { $0.hits } }
     var misses: Int { state.withLock { $0.misses } }
+    /// Lookups waiting for the query of `q` under way (for tests).
+    func waiterCount(_ q: Question) -> Int { state.withLock { $0.inflight[q]?.count ?? 0 } }
 
     private enum Look { case hit([UInt8]), wait, ask }
 
@@ -140,6 +142,9 @@ final class ZoneCache: Sendable {
 /// cold zone validates its DNSKEY and DS sets once, not 64 times (the response cache already shares the queries).
 final class Flights<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private let waiting = Locked<[Key: [CheckedContinuation<Value?, Never>]]>([:])
+
+    /// Callers waiting for the run for `key` under way (for tests).
+    func waiterCount(_ key: Key) -> Int { waiting.withLock { $0[key]?.count ?? 0 } }
 
     /// Runs `work` for `key`, or waits for the run already under way and returns its result. A shared result that
     /// `redo` rejects (e.g. one cut short by the other lookup's own budget) is computed again by this caller.

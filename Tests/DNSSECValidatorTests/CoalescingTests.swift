@@ -26,6 +26,15 @@ import Testing
         for n in names { #expect(upstream.count(for: Question(name: n, type: .ipseckey)) == 1) }
     }
 
+    /// Polls `condition` every 5 ms for up to 10 s (scheduling on a loaded machine decides when tasks arrive).
+    static func eventually(_ condition: () -> Bool) async -> Bool {
+        for _ in 0..<2000 {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return condition()
+    }
+
     /// A chain step under way is awaited by everyone who needs it: the work runs once.
     @Test func flightsRunTheWorkOnceForConcurrentCallers() async {
         let flights = Flights<String, Int>()
@@ -35,7 +44,8 @@ import Testing
                 group.addTask {
                     await flights.run("example.") {
                         runs.withLock { $0 += 1 }
-                        try? await Task.sleep(for: .milliseconds(50))
+                        // Finish only once the 31 others wait for this run.
+                        _ = await Self.eventually { flights.waiterCount("example.") == 31 }
                         return 42
                     }
                 }
@@ -58,7 +68,7 @@ import Testing
                 group.addTask {
                     await flights.run("example.", redo: { $0 < 0 }) {
                         let n = runs.withLock { $0 += 1; return $0 }
-                        try? await Task.sleep(for: .milliseconds(30))
+                        if n == 1 { _ = await Self.eventually { flights.waiterCount("example.") == 7 } }
                         return n == 1 ? -1 : 1  // the first run "fails transiently"
                     }
                 }
@@ -80,14 +90,17 @@ import Testing
             ResourceRecord(name: q.name, type: .a, rrClass: .in, ttl: 300, rdata: [192, 0, 2, 1]),
         ])
         let fetch: @Sendable () async -> Result<ReceivedMessage, TransportError> = {
-            fetches.withLock { $0 += 1 }
-            do { try await Task.sleep(for: .milliseconds(100)) } catch { return .failure(.cancelled) }
+            let n = fetches.withLock { $0 += 1; return $0 }
+            // The first fetch waits until cancelled; the one asked again answers at once.
+            if n == 1 {
+                do { try await Task.sleep(for: .seconds(30)) } catch { return .failure(.cancelled) }
+            }
             return .success(ReceivedMessage(message: answer, wire: answer.wire()))
         }
         let leader = Task { await cache.get(q, fetch: fetch) }
-        try await Task.sleep(for: .milliseconds(20))  // the leader's question is in flight
+        #expect(await Self.eventually { fetches.withLock { $0 } == 1 })  // the leader's question is in flight
         let followers = (0..<4).map { _ in Task { await cache.get(q, fetch: fetch) } }
-        try await Task.sleep(for: .milliseconds(20))
+        #expect(await Self.eventually { cache.waiterCount(q) == 4 })
         leader.cancel()
         #expect(await leader.value == .failure(.cancelled))
         for f in followers {
