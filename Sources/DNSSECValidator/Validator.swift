@@ -260,11 +260,15 @@ public final class Validator: Sendable {
 
     enum DSStep: Sendable { case notACut; case status(ZoneStatus, expires: UInt32) }
 
-    /// An outcome that says more about the lookup that produced it (its budget, its upstream luck) than about the
-    /// zone: never cached, and not taken over from another lookup.
+    /// An outcome that may say more about the lookup that produced it (its upstream luck, its own budget of
+    /// signature checks) than about the zone: not taken over from another lookup. (Indeterminate is also never
+    /// cached.)
     static func isTransient(_ status: ZoneStatus) -> Bool {
-        if case .indeterminate = status { return true }
-        return false
+        switch status {
+        case .indeterminate: return true
+        case .bogus(let r): return r.code == .workLimit
+        default: return false
+        }
     }
 
     /// Ask for `name DS` and decide: a secure cut (then its DNSKEYs), a proven unsigned delegation, or no cut.
