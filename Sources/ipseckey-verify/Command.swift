@@ -158,7 +158,8 @@ struct IPSecKeyVerify: AsyncParsableCommand {
             throw Self.exit(for: e).code
         }
 
-        let output = Output(format: effectiveFormat, trace: trace, quiet: quiet, buffered: batch != nil)
+        // Batch output into a pipe or file goes out in blocks (see StandardOutput); on a terminal, line by line.
+        let output = Output(format: effectiveFormat, trace: trace, quiet: quiet, buffered: batch != nil && isatty(1) != 1)
         let qtype = RRType(mnemonic: type)!
         var worst = Exit.secure
         if let batch {

@@ -180,28 +180,35 @@ struct JSONKey: Encodable {
     }
 }
 
-/// Standard output, written at once or (batch mode) in blocks of 64 KiB: one `write` per line costs a system call
-/// per name, which showed in batch profiles. The caller flushes at the end.
+/// Standard output, written at once or (batch mode into a pipe or file) in blocks: one `write` per line costs a
+/// system call per name, which showed in batch profiles. A block goes out at 64 KiB, or with the first line written
+/// when what is held is more than a quarter of a second old, so a reader at the other end of a pipe still sees a
+/// slow batch progress. The caller flushes at the end.
 final class StandardOutput: Sendable {
-    private let pending = Locked<[UInt8]>([])
+    private struct Held { var bytes: [UInt8] = []; var since: ContinuousClock.Instant? }
+    private let pending = Locked(Held())
     let buffered: Bool
     static let blockSize = 64 * 1024
+    static let maxAge = Duration.milliseconds(250)
 
     init(buffered: Bool) { self.buffered = buffered }
 
     func write(_ s: String) {
         guard buffered else { FileHandle.standardOutput.write(Data(s.utf8)); return }
-        let block = pending.withLock { p -> [UInt8]? in
-            p.append(contentsOf: s.utf8)
-            guard p.count >= Self.blockSize else { return nil }
-            defer { p.removeAll(keepingCapacity: true) }
-            return p
+        let now = ContinuousClock.now
+        let block = pending.withLock { h -> [UInt8]? in
+            h.bytes.append(contentsOf: s.utf8)
+            let since = h.since ?? now
+            h.since = since
+            guard h.bytes.count >= Self.blockSize || now - since >= Self.maxAge else { return nil }
+            defer { h = Held() }
+            return h.bytes
         }
         if let block { FileHandle.standardOutput.write(Data(block)) }
     }
 
     func flush() {
-        let rest = pending.withLock { p -> [UInt8] in defer { p.removeAll() }; return p }
+        let rest = pending.withLock { h -> [UInt8] in defer { h = Held() }; return h.bytes }
         if !rest.isEmpty { FileHandle.standardOutput.write(Data(rest)) }
     }
 }
