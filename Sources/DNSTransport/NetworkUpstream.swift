@@ -28,9 +28,13 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
     private let slots: AsyncSemaphore
     /// Queries holding a socket at once; more wait their turn (bounded descriptors and memory under load).
     public let maxInFlight: Int
+    /// DNS Cookies (RFC 7873) per server; nil when disabled.
+    let cookies: CookieJar?
 
     public init(servers: [UpstreamAddress], timeout: Duration = .seconds(2), attempts: Int = 2, tcpOnly: Bool = false,
-                payloadSize: UInt16 = EDNS.defaultPayloadSize, maxInFlight: Int = 256, logger: Logger) {
+                payloadSize: UInt16 = EDNS.defaultPayloadSize, maxInFlight: Int = 256, cookies: Bool = true,
+                logger: Logger) {
+        self.cookies = cookies ? CookieJar() : nil
         self.maxInFlight = max(1, maxInFlight)
         self.slots = AsyncSemaphore(max(1, maxInFlight))
         self.servers = servers
@@ -89,9 +93,25 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
         await slots.acquire()
         defer { slots.release() }
         if !tcpOnly {
-            let udp = await exchange(question, server, tcp: false)
-            guard case .success(let received) = udp, received.message.flags.contains(.tc) else { return udp }
-            logger.debug("truncated UDP answer; retrying over TCP", metadata: ["server": "\(server)", "question": "\(question)"])
+            var udp = await exchange(question, server, tcp: false)
+            // RFC 7873 §5.3: BADCOOKIE means the server wants its cookie, which the answer just taught us: ask again.
+            if cookies != nil, case .success(let r) = udp, r.message.rcode == .badCookie {
+                logger.debug("BADCOOKIE; asking again with the server cookie", metadata: ["server": "\(server)", "question": "\(question)"])
+                udp = await exchange(question, server, tcp: false)
+            }
+            let retryReason: String
+            switch udp {
+            case .success(let r) where r.message.flags.contains(.tc):
+                retryReason = "truncated UDP answer"
+            case .success(let r) where cookies != nil && r.message.rcode == .badCookie:
+                retryReason = "BADCOOKIE again"  // RFC 7873 §5.3: then TCP
+            case .success(let r) where cookies?.expectsCookie(from: server) == true && !CookieJar.carriesCookie(r.message):
+                // The server has sent cookies before: a UDP answer without one may be forged (or the server changed).
+                retryReason = "UDP answer without the cookie this server sends"
+            default:
+                return udp
+            }
+            logger.debug("\(retryReason); asking again over TCP", metadata: ["server": "\(server)", "question": "\(question)"])
         }
         return await exchange(question, server, tcp: true)
     }
@@ -104,10 +124,11 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
     /// One query on one fresh channel, with a deadline `timeout` from now. Closes the channel before returning.
     private func exchange(_ question: Question, _ server: UpstreamAddress, tcp: Bool) async -> Result<ReceivedMessage, TransportError> {
         let id = SecureRandom.uint16()
-        let query = Message.query(id: id, name: question.name, type: question.type, rrClass: question.rrClass,
+        var query = Message.query(id: id, name: question.name, type: question.type, rrClass: question.rrClass,
                                   payloadSize: payloadSize)
+        if let cookies { query.edns?.options = [cookies.option(for: server)] }
         let wire = query.wire(compress: false)  // one name: nothing to compress
-        let matcher = ResponseMatcher(id: id, question: question, server: server)
+        let matcher = ResponseMatcher(id: id, question: question, server: server, cookies: cookies)
         let loop = group.next()
         let response = loop.makePromise(of: ReceivedMessage.self)
         let channelPromise = loop.makePromise(of: Channel.self)
@@ -203,6 +224,7 @@ struct ResponseMatcher: Sendable {
     let id: UInt16
     let question: Question
     let server: UpstreamAddress
+    var cookies: CookieJar? = nil
 
     enum Verdict {
         case match(ReceivedMessage)
@@ -221,6 +243,7 @@ struct ResponseMatcher: Sendable {
         guard message.questions.count == 1, message.questions[0] == question else {
             return .reject("question \(message.questions.map(\.description)) does not match \(question)")
         }
+        if let cookies, case .invalid(let reason) = cookies.check(message, from: server) { return .reject(reason) }
         return .match(ReceivedMessage(message: message, wire: bytes))
     }
 }

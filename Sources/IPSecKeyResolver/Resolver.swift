@@ -17,6 +17,8 @@ public struct ResolverConfiguration: Sendable {
     public var attempts: Int?
     /// Use TCP only.
     public var tcpOnly = false
+    /// Send DNS Cookies (RFC 7873) and check the ones that come back (see `NetworkUpstream`).
+    public var cookies = true
     /// Validate as if at this time (unix seconds); nil is now.
     public var validationTime: UInt32?
     /// Work bounds (chain length, signature checks, NSEC3 iterations, cache size).
@@ -94,7 +96,7 @@ public final class Resolver: Sendable {
         guard !servers.isEmpty else { throw ResolverSetupError(kind: .badConfiguration, message: "no upstream resolver") }
         let upstream = NetworkUpstream(servers: servers, timeout: configuration.timeout ?? conf.timeout,
                                        attempts: configuration.attempts ?? conf.attempts, tcpOnly: configuration.tcpOnly,
-                                       logger: logger)
+                                       cookies: configuration.cookies, logger: logger)
         self.init(upstream: upstream, anchors: anchors, validationTime: configuration.validationTime,
                   limits: configuration.limits, logger: logger)
     }

@@ -72,6 +72,9 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     @Flag(name: .long, help: "Use TCP only.")
     var tcp = false
 
+    @Flag(name: .long, help: "Send no DNS Cookies (RFC 7873; sent by default, and a forged cookie is dropped).")
+    var noCookies = false
+
     @Option(name: .long, help: ArgumentHelp("Per-query timeout in seconds (default: resolv.conf's, else 5).", valueName: "SECONDS"))
     var timeout: Double?
 
@@ -182,6 +185,7 @@ struct IPSecKeyVerify: AsyncParsableCommand {
         if let timeout { config.timeout = .milliseconds(Int64(timeout * 1000)) }
         if let retries { config.attempts = retries }
         config.tcpOnly = tcp
+        config.cookies = !noCookies
         if let vt = validationTime { config.validationTime = Self.parseTime(vt) }
         return config
     }
