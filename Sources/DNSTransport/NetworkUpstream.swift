@@ -11,7 +11,8 @@ import Synchronization
 /// accepted only when its source address and port are the server's, its ID is the query's, QR is set and its question
 /// section is the query's question; anything else is dropped (counted in `droppedResponses`) and the wait goes on
 /// until the deadline. The UDP socket is `connect`ed, so the kernel also filters foreign sources and an ICMP
-/// "port unreachable" surfaces as a refused server at once instead of a timeout.
+/// "port unreachable" surfaces as a refused server at once instead of a timeout. With `cookies` (the default) every
+/// query also carries a DNS Cookie and answers are checked against it (`CookieJar`, RFC 7873).
 ///
 /// Servers are tried in order, `attempts` rounds in all; each exchange may wait up to `timeout` (a TCP retry after
 /// TC=1 gets its own `timeout`). Nothing blocks a thread: all I/O runs on NIO event loops and is awaited through
