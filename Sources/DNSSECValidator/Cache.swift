@@ -17,8 +17,6 @@ final class ResponseCache: Sendable {
         /// Lookups waiting for a query already under way; nil tells a waiter to ask again (the asker was cancelled).
         var inflight: [Question: [Waiter]] = [:]
         var clock: UInt64 = 0
-        var hits = 0
-        var misses = 0
     }
     private let state = Locked(State())
     let capacity: Int
@@ -27,8 +25,6 @@ final class ResponseCache: Sendable {
     init(capacity: Int, maxTTL: UInt32) { self.capacity = max(16, capacity); self.maxTTL = maxTTL }
 
     var count: Int { state.withLock { $0.entries.count } }
-    var hits: Int { state.withLock { $0.hits } }
-    var misses: Int { state.withLock { $0.misses } }
     /// Lookups waiting for the query of `q` under way (for tests).
     func waiterCount(_ q: Question) -> Int { state.withLock { $0.inflight[q]?.count ?? 0 } }
 
@@ -43,13 +39,11 @@ final class ResponseCache: Sendable {
                 if e.expires > wall {
                     e.lastUse = s.clock
                     s.entries[q] = e
-                    s.hits += 1
                     return .hit(e.wire)
                 }
                 s.entries[q] = nil
             }
-            if s.inflight[q] != nil { s.hits += 1; return .wait }
-            s.misses += 1
+            if s.inflight[q] != nil { return .wait }
             s.inflight[q] = []
             return .ask
         }
@@ -105,8 +99,6 @@ final class ResponseCache: Sendable {
         let victims = entries.sorted { $0.value.lastUse < $1.value.lastUse }.prefix(drop).map(\.key)
         for k in victims { entries[k] = nil }
     }
-
-    func clear() { state.withLock { $0.entries.removeAll() } }
 }
 
 /// Validated zone statuses (trusted DNSKEY sets with parsed keys, proven insecure delegations), by zone name,

@@ -136,9 +136,14 @@ public final class Validator: Sendable {
     /// Validated keys of the zone at a trust anchor.
     func anchoredZone(_ zone: DNSName, _ ctx: LookupContext) async -> ZoneStatus {
         if let cached = zoneCache.get(zone, now: ctx.now) { return cached }
-        // A traced lookup does the work itself, so that its trace shows every step.
-        if ctx.tracing { return await computeAnchoredZone(zone, ctx) }
-        return await anchorFlights.run(zone, redo: Self.isTransient) { await computeAnchoredZone(zone, ctx) }
+        return await shared(anchorFlights, zone, ctx, redo: Self.isTransient) { await computeAnchoredZone(zone, ctx) }
+    }
+
+    /// Runs a chain-of-trust step through `flights`, so that concurrent lookups share it; a traced lookup does the
+    /// work itself, so that its trace shows every step.
+    func shared<Value>(_ flights: Flights<DNSName, Value>, _ key: DNSName, _ ctx: LookupContext,
+                       redo: (Value) -> Bool, _ work: () async -> Value) async -> Value {
+        ctx.tracing ? await work() : await flights.run(key, redo: redo, work)
     }
 
     private func computeAnchoredZone(_ zone: DNSName, _ ctx: LookupContext) async -> ZoneStatus {
@@ -240,11 +245,9 @@ public final class Validator: Sendable {
             guard case .secure(let zone, let keys) = current else { return current }
             // Another lookup may have finished this step while we waited for the one above.
             if let cached = zoneCache.get(n, now: ctx.now) { current = cached; continue }
-            let step = ctx.tracing
-                ? await dsStep(n, parent: zone, keys: keys, ctx)
-                : await stepFlights.run(n, redo: { if case .status(let s, _) = $0 { Self.isTransient(s) } else { false } }) {
-                    await dsStep(n, parent: zone, keys: keys, ctx)
-                }
+            let step = await shared(stepFlights, n, ctx, redo: { if case .status(let s, _) = $0 { Self.isTransient(s) } else { false } }) {
+                await dsStep(n, parent: zone, keys: keys, ctx)
+            }
             switch step {
             case .notACut:
                 // Remember that `n` lies inside the current zone, so the next walk through it starts here.

@@ -221,6 +221,7 @@ extension NetworkUpstream {
     var udpReadSize: Int { max(4096, Int(payloadSize) * 2) }
 }
 
+/// Decides whether a response belongs to the query: source, ID, QR, question and (with cookies) the COOKIE option.
 struct ResponseMatcher: Sendable {
     let id: UInt16
     let question: Question

@@ -51,7 +51,7 @@ struct BatchRunner {
                 // Redrawn at most ten times a second, and once at the end.
                 if let progress, done == targets.count || ContinuousClock.now - lastDrawn >= .milliseconds(100) {
                     lastDrawn = ContinuousClock.now
-                    let elapsed = Self.seconds(lastDrawn - started)
+                    let elapsed = (lastDrawn - started) / .seconds(1)
                     output.err(progress.line(done: done, elapsed: elapsed) + (done == targets.count ? "\n" : ""))
                 }
                 addNext()
@@ -59,10 +59,6 @@ struct BatchRunner {
         }
         output.flush()
         return worst
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }
 
