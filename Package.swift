@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // C declarations only. Every call into them lives in DNSCrypto.
@@ -49,8 +50,7 @@ let package = Package(
         .executableTarget(name: "ipseckey-verify", dependencies: [
             "IPSecKeyResolver", "DNSModel", "DNSSECValidator", "DNSTransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "SystemPackage", package: "swift-system"),
             .product(name: "Logging", package: "swift-log"),
         ], resources: []),
         .executableTarget(name: "ipseckey-testbed", dependencies: [

@@ -27,6 +27,8 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let dropped = Atomic<Int>(0)
     private let slots: AsyncSemaphore
+    /// The servers in order of preference: `servers`, with any demoted for stripping DNSSEC moved to the back.
+    private let preferred: Locked<[UpstreamAddress]>
     /// Queries holding a socket at once; more wait their turn (bounded descriptors and memory under load).
     public let maxInFlight: Int
     /// DNS Cookies (RFC 7873) per server; nil when disabled.
@@ -39,6 +41,7 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
         self.maxInFlight = max(1, maxInFlight)
         self.slots = AsyncSemaphore(max(1, maxInFlight))
         self.servers = servers
+        self.preferred = Locked(servers)
         self.timeout = timeout > .zero ? timeout : .seconds(2)
         self.attempts = max(1, attempts)
         self.tcpOnly = tcpOnly
@@ -59,12 +62,50 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
     }
 
     public func queryKeepingWire(_ question: Question) async throws(TransportError) -> ReceivedMessage {
+        try await queryKeepingWire(question, route: 0)
+    }
+
+    /// Route 0: the servers in order of preference, UDP first. Route 1: the first of them over TCP. Route k ≥ 2:
+    /// the (k-1)-th next server first. A server demoted for stripping DNSSEC records goes to the back.
+    public func queryKeepingWire(_ question: Question, route: Int) async throws(TransportError) -> ReceivedMessage {
+        let (order, tcp) = plan(route: route)
+        return try await run(question, order: order, tcp: tcp)
+    }
+
+    /// Servers in the order a route tries them, and whether it goes straight to TCP.
+    func plan(route: Int) -> (order: [UpstreamAddress], tcp: Bool) {
+        let order = preferred.withLock { $0 }
+        guard route > 0, !order.isEmpty else { return (order, tcpOnly) }
+        if route == 1 { return (order, true) }
+        let k = (route - 1) % order.count
+        return (Array(order[k...] + order[..<k]), tcpOnly)
+    }
+
+    public var routeCount: Int { 1 + servers.count }
+
+    public func describe(route: Int) -> String? {
+        let (order, tcp) = plan(route: route)
+        guard let first = order.first else { return nil }
+        return "\(first) over \(tcp ? "TCP" : "UDP")"
+    }
+
+    public func demote(route: Int) -> String? {
+        guard servers.count > 1, let first = plan(route: route).order.first else { return nil }
+        preferred.withLock { order in
+            order.removeAll { $0 == first }
+            order.append(first)
+        }
+        logger.warning("upstream strips DNSSEC records; preferring the others", metadata: ["server": "\(first)"])
+        return first.description
+    }
+
+    private func run(_ question: Question, order servers: [UpstreamAddress], tcp: Bool) async throws(TransportError) -> ReceivedMessage {
         guard !servers.isEmpty else { throw .noUpstreams }
         var lastFailure: [UpstreamAddress: TransportError] = [:]
         for attempt in 1...attempts {
             for server in servers {
                 if Task.isCancelled { throw .cancelled }
-                switch await ask(question, server) {
+                switch await ask(question, server, tcp: tcp) {
                 case .success(let received):
                     return received
                 case .failure(.cancelled):
@@ -89,10 +130,11 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
         throw failures.last(where: { if case .network = $0 { false } else { true } }) ?? .noUpstreams
     }
 
-    /// One server: UDP (unless `tcpOnly`), then TCP if the UDP answer has TC=1.
-    private func ask(_ question: Question, _ server: UpstreamAddress) async -> Result<ReceivedMessage, TransportError> {
+    /// One server: UDP (unless `tcp`), then TCP if the UDP answer has TC=1 or was unusable.
+    private func ask(_ question: Question, _ server: UpstreamAddress, tcp tcpOnly: Bool) async -> Result<ReceivedMessage, TransportError> {
         await slots.acquire()
         defer { slots.release() }
+        var udpFailure: TransportError?
         if !tcpOnly {
             var udp = await exchange(question, server, tcp: false)
             // RFC 7873 §5.3: BADCOOKIE means the server wants its cookie, which the answer just taught us: ask again.
@@ -109,12 +151,20 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
             case .success(let r) where cookies?.expectsCookie(from: server) == true && !CookieJar.carriesCookie(r.message):
                 // The server has sent cookies before: a UDP answer without one may be forged (or the server changed).
                 retryReason = "UDP answer without the cookie this server sends"
+            case .failure(.malformedResponse(let why)):
+                // Only unusable datagrams came back (corrupted, cut, or not matching the query): ask over TCP.
+                retryReason = "unusable UDP answer (\(why))"
+                udpFailure = .malformedResponse(why)
             default:
                 return udp
             }
             logger.debug("\(retryReason); asking again over TCP", metadata: ["server": "\(server)", "question": "\(question)"])
         }
-        return await exchange(question, server, tcp: true)
+        let viaTCP = await exchange(question, server, tcp: true)
+        if case .failure(let tcpError) = viaTCP, case .malformedResponse(let why)? = udpFailure, tcpError != .cancelled {
+            return .failure(.malformedResponse("\(why); then over TCP: \(tcpError)"))
+        }
+        return viaTCP
     }
 
     private func noteDropped(_ reason: String, server: UpstreamAddress, tcp: Bool) {
@@ -136,6 +186,9 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
         let progress = TCPProgress()
         let onDrop: @Sendable (String) -> Void = { [self] reason in noteDropped(reason, server: server, tcp: tcp) }
         let wait = TimeAmount(timeout)
+        // After an unusable datagram from the server, the genuine answer gets this long to follow (a forgery may
+        // come first); then the exchange fails and the server is asked over TCP.
+        let grace = TimeAmount(min(timeout / 4, .milliseconds(250)))
 
         let sent: EventLoopFuture<Void>
         if tcp {
@@ -162,7 +215,7 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
                     channelPromise.succeed(channel)
                     return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
-                            UDPResponseHandler(matcher: matcher, promise: response, onDrop: onDrop))
+                            UDPResponseHandler(matcher: matcher, promise: response, grace: grace, onDrop: onDrop))
                     }
                 }
                 // A connected socket on a fresh kernel-chosen (randomised) ephemeral port: the kernel drops
@@ -270,10 +323,13 @@ final class UDPResponseHandler: ChannelInboundHandler {
     private let matcher: ResponseMatcher
     private let promise: EventLoopPromise<ReceivedMessage>
     private let onDrop: @Sendable (String) -> Void
+    private let grace: TimeAmount
     private var done = false
+    private var graceStarted = false
 
-    init(matcher: ResponseMatcher, promise: EventLoopPromise<ReceivedMessage>, onDrop: @escaping @Sendable (String) -> Void) {
-        self.matcher = matcher; self.promise = promise; self.onDrop = onDrop
+    init(matcher: ResponseMatcher, promise: EventLoopPromise<ReceivedMessage>, grace: TimeAmount,
+         onDrop: @escaping @Sendable (String) -> Void) {
+        self.matcher = matcher; self.promise = promise; self.grace = grace; self.onDrop = onDrop
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -289,6 +345,14 @@ final class UDPResponseHandler: ChannelInboundHandler {
             promise.succeed(received)
         case .reject(let reason):
             onDrop(reason)
+            // The socket is connected, so this came from the server's address: corrupted on the way, or forged.
+            // The genuine answer may still follow; if none has within the grace period, give up on UDP.
+            guard !graceStarted else { return }
+            graceStarted = true
+            let promise = self.promise, server = matcher.server
+            context.eventLoop.scheduleTask(in: grace) {
+                promise.fail(TransportError.malformedResponse("\(server) (UDP): \(reason)"))
+            }
         }
     }
 

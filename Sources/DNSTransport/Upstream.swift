@@ -11,9 +11,31 @@ public protocol DNSUpstream: Sendable {
     /// The same, with the octets the response arrived as: a cache keeps those instead of encoding the message
     /// again. The default implementation encodes the message.
     func queryKeepingWire(_ question: Question) async throws(TransportError) -> ReceivedMessage
+
+    /// Asks again after an answer that could not be used: `route` 0 is the normal path; each later route avoids
+    /// what the earlier ones used (over TCP, then from the next server). Never answered from a cache. The default
+    /// asks the normal way.
+    func queryKeepingWire(_ question: Question, route: Int) async throws(TransportError) -> ReceivedMessage
+
+    /// How `route` reaches the DNS, for reasons ("127.0.0.1 over TCP"); nil when the upstream has one route.
+    func describe(route: Int) -> String?
+
+    /// The number of distinct routes worth trying (1 for an upstream with one path).
+    var routeCount: Int { get }
+
+    /// The upstream behind `route` was seen stripping DNSSEC records while another route served them: prefer the
+    /// others for the rest of the process. Returns the demoted server's name, if any was demoted.
+    func demote(route: Int) -> String?
 }
 
 extension DNSUpstream {
+    public func queryKeepingWire(_ question: Question, route: Int) async throws(TransportError) -> ReceivedMessage {
+        try await queryKeepingWire(question)
+    }
+    public func describe(route: Int) -> String? { nil }
+    public var routeCount: Int { 1 }
+    public func demote(route: Int) -> String? { nil }
+
     public func queryKeepingWire(_ question: Question) async throws(TransportError) -> ReceivedMessage {
         let message = try await query(question)
         return ReceivedMessage(message: message, wire: message.wire())

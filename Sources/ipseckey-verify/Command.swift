@@ -25,6 +25,9 @@ struct IPSecKeyVerify: AsyncParsableCommand {
           4   indeterminate: no usable answer (timeout, unreachable upstream, SERVFAIL, no trust anchor)
           64  usage error    65  malformed input data (e.g. a bad trust-anchor file)
           66  an input file cannot be opened    70  internal error
+          74  standard output cannot be written (e.g. a full disk): one line on stderr
+          130/143  batch stopped by SIGINT/SIGTERM (results complete so far are written)
+          141 the reader of standard output went away (e.g. | head): stopped quietly
 
         EXAMPLES
           ipseckey-verify gw.example.net
@@ -42,6 +45,8 @@ struct IPSecKeyVerify: AsyncParsableCommand {
 
     /// Entry point used by main.swift.
     static func start() async {
+        // A reader that goes away shows up as EPIPE on the next write (exit 141, quietly), not as a signal.
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
             if let verify = command as? IPSecKeyVerify {
@@ -78,7 +83,7 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Per-query timeout in seconds (default: resolv.conf's, else 5).", valueName: "SECONDS"))
     var timeout: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Attempts per upstream (default: resolv.conf's, else 2).", valueName: "N"))
+    @Option(name: .long, help: ArgumentHelp("Retries after the first try of each query: 0 asks each upstream once, N asks every upstream up to N+1 times (default: resolv.conf's attempts - 1, else 1). Separate from the re-asking of answers that fail validation (Docs/Security.md).", valueName: "N"))
     var retries: Int?
 
     @Flag(name: .long, help: "Print one JSON object per name (schema in Docs/CLI.md).")
@@ -115,7 +120,7 @@ struct IPSecKeyVerify: AsyncParsableCommand {
         }
         if RRType(mnemonic: type) == nil { throw ValidationError("Unknown record type '\(type)'.") }
         if let t = timeout, !(t > 0 && t <= 300) { throw ValidationError("--timeout must be between 0 and 300 seconds.") }
-        if let r = retries, !(1...10).contains(r) { throw ValidationError("--retries must be between 1 and 10.") }
+        if let r = retries, !(0...10).contains(r) { throw ValidationError("--retries must be between 0 and 10.") }
         if !(1...4096).contains(concurrency) { throw ValidationError("--concurrency must be between 1 and 4096.") }
         if let vt = validationTime, Self.parseTime(vt) == nil {
             throw ValidationError("--validation-time '\(vt)' is neither unix seconds nor YYYYMMDDHHMMSS.")
@@ -157,7 +162,7 @@ struct IPSecKeyVerify: AsyncParsableCommand {
         do {
             resolver = try await Resolver(configuration: try makeConfiguration(logger: logger), logger: logger)
         } catch let e as ResolverSetupError {
-            if !quiet { FileHandle.standardError.write(Data("ipseckey-verify: \(e)\n".utf8)) }
+            if !quiet { standardError.write("ipseckey-verify: \(e)\n") }
             throw Self.exit(for: e).code
         }
 
@@ -166,13 +171,22 @@ struct IPSecKeyVerify: AsyncParsableCommand {
         let qtype = RRType(mnemonic: type)!
         var worst = Exit.secure
         if let batch {
-            worst = try await BatchRunner(resolver: resolver, output: output, type: qtype, concurrency: concurrency)
+            worst = await BatchRunner(resolver: resolver, output: output, type: qtype, concurrency: concurrency)
                 .run(path: batch)
         } else {
             for target in targets {
                 let outcome = await Lookup.run(resolver: resolver, target: target, type: qtype, trace: trace)
                 output.emit(outcome)
                 worst = max(worst, outcome.exit)
+                if output.failure != nil { break }
+            }
+            output.flush()
+            switch output.failure {
+            case nil: break
+            case .readerGone: worst = .readerGone
+            case let failure?:
+                output.err("ipseckey-verify: \(failure)\n")
+                worst = .ioError
             }
         }
         if worst != .secure { throw worst.code }
@@ -183,7 +197,7 @@ struct IPSecKeyVerify: AsyncParsableCommand {
         if !server.isEmpty { config.upstreams = try server.map { try UpstreamAddress(parsing: $0) } }
         if !trustAnchor.isEmpty { config.trustAnchorFiles = trustAnchor }
         if let timeout { config.timeout = .milliseconds(Int64(timeout * 1000)) }
-        if let retries { config.attempts = retries }
+        if let retries { config.attempts = retries + 1 }
         config.tcpOnly = tcp
         config.cookies = !noCookies
         if let vt = validationTime { config.validationTime = Self.parseTime(vt) }

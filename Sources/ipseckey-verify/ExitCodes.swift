@@ -21,6 +21,14 @@ enum Exit: Int32, Comparable {
     case noInput = 66
     /// Internal error (EX_SOFTWARE).
     case software = 70
+    /// Standard output could not be written (ENOSPC, EIO…): one line on stderr (EX_IOERR).
+    case ioError = 74
+    /// Batch interrupted by SIGINT: completed results written (128 + 2).
+    case interrupted = 130
+    /// The reader of standard output went away (EPIPE): stopped quietly, as if killed by SIGPIPE (128 + 13).
+    case readerGone = 141
+    /// Batch stopped by SIGTERM: completed results written (128 + 15).
+    case terminated = 143
 
     static func < (a: Exit, b: Exit) -> Bool { a.rawValue < b.rawValue }
     var code: ExitCode { ExitCode(rawValue) }

@@ -17,9 +17,11 @@ struct Output: Sendable {
     }
 
     func out(_ s: String) { stdout.write(s) }
-    func err(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+    func err(_ s: String) { standardError.write(s) }
     /// Writes what buffered standard output still holds.
     func flush() { stdout.flush() }
+    /// The first failure to write standard output, if any (then nothing more is written).
+    var failure: OutputFailure? { stdout.failure }
 
     func emit(_ o: Outcome) {
         guard !quiet else { return }
@@ -177,38 +179,5 @@ struct JSONKey: Encodable {
     enum CodingKeys: String, CodingKey {
         case precedence, gateway, algorithm, libreswan, pem
         case keyType = "key_type"
-    }
-}
-
-/// Standard output, written at once or (batch mode into a pipe or file) in blocks: one `write` per line costs a
-/// system call per name, which showed in batch profiles. A block goes out at 64 KiB, or with the first line written
-/// when what is held is more than a quarter of a second old, so a reader at the other end of a pipe still sees a
-/// slow batch progress. The caller flushes at the end.
-final class StandardOutput: Sendable {
-    private struct Held { var bytes: [UInt8] = []; var since: ContinuousClock.Instant? }
-    private let pending = Locked(Held())
-    let buffered: Bool
-    static let blockSize = 64 * 1024
-    static let maxAge = Duration.milliseconds(250)
-
-    init(buffered: Bool) { self.buffered = buffered }
-
-    func write(_ s: String) {
-        guard buffered else { FileHandle.standardOutput.write(Data(s.utf8)); return }
-        let now = ContinuousClock.now
-        let block = pending.withLock { h -> [UInt8]? in
-            h.bytes.append(contentsOf: s.utf8)
-            let since = h.since ?? now
-            h.since = since
-            guard h.bytes.count >= Self.blockSize || now - since >= Self.maxAge else { return nil }
-            defer { h = Held() }
-            return h.bytes
-        }
-        if let block { FileHandle.standardOutput.write(Data(block)) }
-    }
-
-    func flush() {
-        let rest = pending.withLock { h -> [UInt8] in defer { h = Held() }; return h.bytes }
-        if !rest.isEmpty { FileHandle.standardOutput.write(Data(rest)) }
     }
 }
