@@ -86,6 +86,20 @@ final class ResponseCache: Sendable {
         }
     }
 
+    /// Replaces the cached answer to `q` with a fresh one (a lookup asked again), or drops it when the fresh one
+    /// is not cacheable.
+    func replace(_ q: Question, _ received: ReceivedMessage) {
+        let m = received.message
+        let ttl = m.rcode == .noError || m.rcode == .nxDomain ? Self.ttl(of: m, cap: maxTTL) : 0
+        let wall = Date().timeIntervalSince1970
+        state.withLock { s in
+            s.clock += 1
+            guard ttl > 0 else { s.entries[q] = nil; return }
+            if s.entries[q] == nil && s.entries.count >= capacity { Self.evict(&s.entries) }
+            s.entries[q] = Entry(wire: received.wire, expires: wall + Double(ttl), lastUse: s.clock)
+        }
+    }
+
     static func ttl(of m: Message, cap: UInt32) -> UInt32 {
         var ttl = cap
         for r in m.answers { ttl = min(ttl, r.ttl) }

@@ -3,14 +3,11 @@ import DNSModel
 import DNSTransport
 
 extension Validator {
-    /// Resolve `name`/`type` through the upstream and validate the answer (or the proof that there is none) from
-    /// the trust anchors. Never throws: every failure is a verdict with a reason. With `trace: false` the answer's
-    /// `trace` is empty and the lookup is cheaper (no step text is built).
-    public func resolve(name: DNSName, type: RRType, trace: Bool = true) async -> ValidatedAnswer {
-        let ctx = LookupContext(limits: limits, now: now, tracing: trace)
+    /// One attempt at `name`/`type` (see `resolve`, which may make several).
+    func resolveOnce(name: DNSName, type: RRType, _ ctx: LookupContext) async -> ValidatedAnswer {
         let question = Question(name: name, type: type)
         // Round trip 1: the answer and, speculatively, the chain of trust above it, all at once.
-        prefetch(chainQuestions(for: name, limit: 6, now: ctx.now))
+        if ctx.route == 0 { prefetch(chainQuestions(for: name, limit: 6, now: ctx.now)) }
         var state = LookupState(question: question)
         var current = name
         var visited: Set<DNSName> = [name]
@@ -68,7 +65,7 @@ extension Validator {
                     $0.type == .soa && target.isSubdomain(of: $0.name)
                 }
                 if !answered && !negativeHere {
-                    prefetch(chainQuestions(for: target, limit: 6, now: ctx.now))
+                    if ctx.route == 0 { prefetch(chainQuestions(for: target, limit: 6, now: ctx.now)) }
                     switch await fetch(Question(name: target, type: type), ctx) {
                     case .failure(let e):
                         return state.finish(.indeterminate, Reason(.upstreamError, "no answer for \(target) \(type): \(e)"), ctx, final: target)

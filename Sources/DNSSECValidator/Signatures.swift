@@ -23,7 +23,16 @@ final class LookupContext: @unchecked Sendable {
     let limits: ValidatorLimits
     let now: UInt32
     let tracing: Bool
-    init(limits: ValidatorLimits, now: UInt32, tracing: Bool = true) { self.limits = limits; self.now = now; self.tracing = tracing }
+    /// 0 for a first lookup; the upstream route of a lookup asked again (fresh answers only, no shared steps, no
+    /// prefetch: such a lookup runs on one task).
+    let route: Int
+    /// Fresh answers of a lookup asked again, by question.
+    var fresh: [Question: Result<Message, TransportError>] = [:]
+    /// An upstream answer could not be used (corrupted, cut, mismatched): worth asking again.
+    var sawUnusableAnswer = false
+    init(limits: ValidatorLimits, now: UInt32, tracing: Bool = true, route: Int = 0) {
+        self.limits = limits; self.now = now; self.tracing = tracing; self.route = route
+    }
     /// Record a trace step; the text is only built when the caller asked for a trace.
     func note(_ zone: DNSName, _ text: @autoclosure () -> String, _ verdict: Verdict? = nil) {
         if tracing && trace.count < 500 { trace.append(TraceStep(zone: zone.description, text(), verdict: verdict)) }

@@ -28,8 +28,13 @@ public struct ValidatorLimits: Sendable, Hashable {
     public var clockSkew: UInt32? = nil
     /// NSEC3 hash computations per response (CVE-2023-50868).
     public var maxNSEC3HashesPerResponse = 64
-    /// Upstream queries one lookup may cause (answer, chain, CNAME targets).
+    /// Upstream queries one lookup may cause (answer, chain, CNAME targets), per attempt.
     public var maxUpstreamQueriesPerLookup = 160
+    /// Times a lookup is asked again, fresh and by another route (over TCP, then from the next server), when its
+    /// answer failed in a way the path could have caused (see `Validator.resolve`). 0 turns this off.
+    public var maxRetriesPerLookup = 3
+    /// No retry starts once this much time has passed since the lookup began.
+    public var retryWindow: Duration = .seconds(10)
     /// Longest time a validated result stays cached, seconds.
     public var maxCacheTTL: UInt32 = 3600
     /// Responses kept in the cache.
@@ -88,13 +93,38 @@ public final class Validator: Sendable {
         }
     }
 
-    /// Fetch within a lookup's budget of upstream queries.
+    /// Fetch within a lookup's budget of upstream queries. A lookup that asks again (`ctx.route > 0`) gets every
+    /// answer fresh from the upstream by its route, once per question, and the fresh answer replaces the cached one.
     func fetch(_ q: Question, _ ctx: LookupContext) async -> Result<Message, TransportError> {
+        if ctx.route > 0, let seen = ctx.fresh[q] { return seen }
         ctx.queries += 1
         if ctx.queries > limits.maxUpstreamQueriesPerLookup {
             return .failure(.network("more than \(limits.maxUpstreamQueriesPerLookup) upstream queries for one lookup (limit)"))
         }
-        return await fetch(q)
+        guard ctx.route > 0 else {
+            let result = await fetch(q)
+            if case .failure(let e) = result, e.isUnusableAnswer { ctx.sawUnusableAnswer = true }
+            return result
+        }
+        let result: Result<Message, TransportError>
+        do {
+            let received = try await upstream.queryKeepingWire(q, route: ctx.route)
+            responses.replace(q, received)
+            result = .success(received.message)
+        } catch {
+            if error.isUnusableAnswer { ctx.sawUnusableAnswer = true }
+            result = .failure(error)
+        }
+        ctx.fresh[q] = result
+        return result
+    }
+
+    /// A validated zone status from the cache. A lookup that asks again trusts only what cannot have come from a
+    /// corrupted answer: secure keys and proven unsigned delegations, not a cached failure.
+    func cachedZone(_ zone: DNSName, _ ctx: LookupContext) -> ZoneStatus? {
+        guard let status = zoneCache.get(zone, now: ctx.now) else { return nil }
+        if ctx.route > 0, case .bogus = status { return nil }
+        return status
     }
 
     /// Start fetching questions without waiting (speculative parallel chain fetching).
@@ -135,7 +165,7 @@ public final class Validator: Sendable {
 
     /// Validated keys of the zone at a trust anchor.
     func anchoredZone(_ zone: DNSName, _ ctx: LookupContext) async -> ZoneStatus {
-        if let cached = zoneCache.get(zone, now: ctx.now) { return cached }
+        if let cached = cachedZone(zone, ctx) { return cached }
         return await shared(anchorFlights, zone, ctx, redo: Self.isTransient) { await computeAnchoredZone(zone, ctx) }
     }
 
@@ -143,11 +173,11 @@ public final class Validator: Sendable {
     /// work itself, so that its trace shows every step.
     func shared<Value>(_ flights: Flights<DNSName, Value>, _ key: DNSName, _ ctx: LookupContext,
                        redo: (Value) -> Bool, _ work: () async -> Value) async -> Value {
-        ctx.tracing ? await work() : await flights.run(key, redo: redo, work)
+        ctx.tracing || ctx.route > 0 ? await work() : await flights.run(key, redo: redo, work)
     }
 
     private func computeAnchoredZone(_ zone: DNSName, _ ctx: LookupContext) async -> ZoneStatus {
-        if let cached = zoneCache.get(zone, now: ctx.now) { return cached }
+        if let cached = cachedZone(zone, ctx) { return cached }
         let anchors = configuration.anchors.anchors[zone] ?? []
         let result = await dnskeys(of: zone, ds: anchors.compactMap { if case .ds(_, let d) = $0 { d } else { nil } },
                                    anchoredKeys: anchors.compactMap { if case .dnskey(_, let k) = $0 { k } else { nil } },
@@ -238,13 +268,13 @@ public final class Validator: Sendable {
         // Resume from the deepest cached zone on the path.
         var start = 0
         for (i, n) in names.enumerated().reversed() {
-            if let cached = zoneCache.get(n, now: ctx.now) { current = cached; start = i + 1; break }
+            if let cached = cachedZone(n, ctx) { current = cached; start = i + 1; break }
         }
-        prefetch(names[start...].map { Question(name: $0, type: .ds) })
+        if ctx.route == 0 { prefetch(names[start...].map { Question(name: $0, type: .ds) }) }
         for n in names[start...] {
             guard case .secure(let zone, let keys) = current else { return current }
             // Another lookup may have finished this step while we waited for the one above.
-            if let cached = zoneCache.get(n, now: ctx.now) { current = cached; continue }
+            if let cached = cachedZone(n, ctx) { current = cached; continue }
             let step = await shared(stepFlights, n, ctx, redo: { if case .status(let s, _) = $0 { Self.isTransient(s) } else { false } }) {
                 await dsStep(n, parent: zone, keys: keys, ctx)
             }

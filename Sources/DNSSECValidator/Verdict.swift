@@ -42,6 +42,8 @@ public struct Reason: Sendable, Hashable, CustomStringConvertible {
         case malformedAnswer = "malformed-answer"
         case nameError = "name-error"
         case noData = "no-data"
+        /// A secure answer came only after another upstream route served the DNSSEC records one route left out.
+        case upstreamStripsDNSSEC = "upstream-strips-dnssec"
     }
     public let code: Code
     public let message: String

@@ -65,8 +65,9 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
         try await queryKeepingWire(question, route: 0)
     }
 
-    /// Route 0: the servers in order of preference, UDP first. Route 1: the first of them over TCP. Route k ≥ 2:
-    /// the (k-1)-th next server first. A server demoted for stripping DNSSEC records goes to the back.
+    /// Route 0: the servers in order of preference, UDP first. Route 1: the first of them over TCP. Route 2: the
+    /// next server first, UDP first; route 3: that server over TCP; and so on round the list. A server demoted
+    /// for stripping DNSSEC records goes to the back.
     public func queryKeepingWire(_ question: Question, route: Int) async throws(TransportError) -> ReceivedMessage {
         let (order, tcp) = plan(route: route)
         return try await run(question, order: order, tcp: tcp)
@@ -76,12 +77,11 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
     func plan(route: Int) -> (order: [UpstreamAddress], tcp: Bool) {
         let order = preferred.withLock { $0 }
         guard route > 0, !order.isEmpty else { return (order, tcpOnly) }
-        if route == 1 { return (order, true) }
-        let k = (route - 1) % order.count
-        return (Array(order[k...] + order[..<k]), tcpOnly)
+        let k = (route / 2) % order.count
+        return (Array(order[k...] + order[..<k]), tcpOnly || route % 2 == 1)
     }
 
-    public var routeCount: Int { 1 + servers.count }
+    public var routeCount: Int { 2 * servers.count }
 
     public func describe(route: Int) -> String? {
         let (order, tcp) = plan(route: route)

@@ -64,6 +64,15 @@ public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The lookup was cancelled.
     case cancelled
 
+    /// An answer came but could not be used (corrupted, cut short, not matching the question): asking again,
+    /// by another route, may well succeed. A timeout or a refused connection has already been retried.
+    public var isUnusableAnswer: Bool {
+        switch self {
+        case .malformedResponse, .tcpFailure: true
+        default: false
+        }
+    }
+
     public var description: String {
         switch self {
         case .timeout(let s): return "no response from \(s.joined(separator: ", ")) before the timeout"

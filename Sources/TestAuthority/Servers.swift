@@ -41,11 +41,11 @@ public final class LoopbackServer: Sendable {
     private let udp: Channel
     private let tcp: Channel
     private let group: MultiThreadedEventLoopGroup
-    private let served = Atomic<Int>(0)
 
-    /// Start on `host` (a loopback address) and `port` (0: an ephemeral port).
+    /// Start on `host` (a loopback address) and `port` (0: an ephemeral port). `tamper`, for tests of hostile
+    /// paths, sees every reply (and whether it goes over UDP) and returns what is sent instead (nil: nothing).
     public static func start(engine: AnswerEngine, host: String = "127.0.0.1", port: Int = 0,
-                             delay: Duration = .zero) async throws -> LoopbackServer {
+                             delay: Duration = .zero, tamper: Tamper? = nil) async throws -> LoopbackServer {
         guard host.hasPrefix("127.") || host == "::1" else {
             throw TestAuthorityError("the test authority listens on loopback only, not \(host)")
         }
@@ -59,7 +59,7 @@ public final class LoopbackServer: Sendable {
             attempt += 1
             let udp = try await DatagramBootstrap(group: group)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                .channelInitializer { ch in ch.pipeline.addHandler(UDPHandler(engine: engine, delay: handlerDelay)) }
+                .channelInitializer { ch in ch.pipeline.addHandler(UDPHandler(engine: engine, delay: handlerDelay, tamper: tamper)) }
                 .bind(host: host, port: port).get()
             let boundPort = udp.localAddress?.port ?? port
             do {
@@ -67,7 +67,7 @@ public final class LoopbackServer: Sendable {
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .childChannelInitializer { ch in
                         ch.pipeline.addHandlers([ByteToMessageHandler(LengthPrefixDecoder()),
-                                                 TCPHandler(engine: engine, delay: handlerDelay)])
+                                                 TCPHandler(engine: engine, delay: handlerDelay, tamper: tamper)])
                     }
                     .bind(host: host, port: boundPort).get()
                 return LoopbackServer(host: host, port: boundPort, udp: udp, tcp: tcp, group: group)
@@ -107,6 +107,9 @@ struct LengthPrefixDecoder: ByteToMessageDecoder {
     }
 }
 
+/// Changes a reply on its way out: gets the octets and whether they go over UDP, returns what is sent (nil: nothing).
+public typealias Tamper = @Sendable (_ reply: [UInt8], _ udp: Bool) -> [UInt8]?
+
 func answer(_ engine: AnswerEngine, _ bytes: [UInt8], udp: Bool) -> [UInt8]? {
     guard let query = try? Message(wire: bytes), !query.flags.contains(.qr) else { return nil }
     let response = engine.respond(to: query)
@@ -120,12 +123,14 @@ final class UDPHandler: ChannelInboundHandler, Sendable {
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
     let engine: AnswerEngine
     let delay: TimeAmount
-    init(engine: AnswerEngine, delay: TimeAmount) { self.engine = engine; self.delay = delay }
+    let tamper: Tamper?
+    init(engine: AnswerEngine, delay: TimeAmount, tamper: Tamper?) { self.engine = engine; self.delay = delay; self.tamper = tamper }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         let bytes = Array(envelope.data.readableBytesView)
-        guard let reply = answer(engine, bytes, udp: true) else { return }
+        guard var reply = answer(engine, bytes, udp: true) else { return }
+        if let tamper { guard let changed = tamper(reply, true) else { return }; reply = changed }
         let out = AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: context.channel.allocator.buffer(bytes: reply))
         let channel = context.channel
         if delay > .zero {
@@ -141,11 +146,16 @@ final class TCPHandler: ChannelInboundHandler, Sendable {
     typealias OutboundOut = ByteBuffer
     let engine: AnswerEngine
     let delay: TimeAmount
-    init(engine: AnswerEngine, delay: TimeAmount) { self.engine = engine; self.delay = delay }
+    let tamper: Tamper?
+    init(engine: AnswerEngine, delay: TimeAmount, tamper: Tamper?) { self.engine = engine; self.delay = delay; self.tamper = tamper }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = Array(unwrapInboundIn(data).readableBytesView)
-        guard let reply = answer(engine, bytes, udp: false) else { context.close(promise: nil); return }
+        guard var reply = answer(engine, bytes, udp: false) else { context.close(promise: nil); return }
+        if let tamper {
+            guard let changed = tamper(reply, false), changed.count <= Int(UInt16.max) else { context.close(promise: nil); return }
+            reply = changed
+        }
         var buffer = context.channel.allocator.buffer(capacity: reply.count + 2)
         buffer.writeInteger(UInt16(reply.count))
         buffer.writeBytes(reply)
@@ -157,4 +167,68 @@ final class TCPHandler: ChannelInboundHandler, Sendable {
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         }
     }
+}
+
+/// Hostile paths for tests: a seeded share of replies corrupted the ways a broken network or middlebox does it, or
+/// DNSSEC records stripped the way some home routers do.
+public enum HostilePath {
+    /// Corrupts about `share` of the replies (seeded, so runs repeat): a flipped bit, a message cut short, a wrong
+    /// ID, or section counts that lie. Counts what it did in `corrupted`.
+    public static func corrupting(share: Double, seed: UInt64, corrupted: Counter? = nil) -> Tamper {
+        let rng = Mutex(SplitMix64(seed: seed))
+        return { reply, _ in
+            let (roll, pick, where_) = rng.withLock { r in (r.unit(), r.next(), r.next()) }
+            guard roll < share, reply.count > 12 else { return reply }
+            corrupted?.add()
+            var out = reply
+            switch pick % 4 {
+            case 0:  // one bit flipped anywhere after the ID
+                let bit = Int(where_ % UInt64((out.count - 2) * 8))
+                out[2 + bit / 8] ^= UInt8(1 << (bit % 8))
+            case 1:  // cut short
+                out = Array(out.prefix(12 + Int(where_ % UInt64(out.count - 12))))
+            case 2:  // wrong ID
+                out[0] ^= 0x5a
+            default:  // an answer or additional count that lies
+                let at = 6 + 2 * Int(where_ % 3)
+                out[at + 1] &+= UInt8(1 + where_ % 7)
+            }
+            return out
+        }
+    }
+
+    /// Removes RRSIG, NSEC and NSEC3 records from every reply.
+    public static func strippingDNSSEC(asked: Counter? = nil) -> Tamper {
+        { reply, _ in
+            asked?.add()
+            guard var m = try? Message(wire: reply) else { return reply }
+            let dnssec: Set<RRType> = [.rrsig, .nsec, .nsec3]
+            m.answers.removeAll { dnssec.contains($0.type) }
+            m.authorities.removeAll { dnssec.contains($0.type) }
+            m.additionals.removeAll { dnssec.contains($0.type) }
+            return m.wire()
+        }
+    }
+}
+
+/// A count shared between a server's event loop and a test.
+public final class Counter: Sendable {
+    private let value = Atomic<Int>(0)
+    public init() {}
+    public func add() { value.add(1, ordering: .relaxed) }
+    public var count: Int { value.load(ordering: .relaxed) }
+}
+
+/// A small seeded generator (SplitMix64): the same seed gives the same corruption in every run.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
