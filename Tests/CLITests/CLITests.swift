@@ -145,6 +145,8 @@ func cli(_ args: [String], stdin: String? = nil) throws -> Run {
         "64 --server not-an-address x.",
         "64 --validation-time yesterday x.",
         "64 --type NOSUCHTYPE x.",
+        "64 --retries 11 x.",
+        "64 --retries -1 x.",
     ])
     func badCommandLines(line: String) throws {
         let words = line.split(separator: " ").map(String.init)
@@ -152,6 +154,15 @@ func cli(_ args: [String], stdin: String? = nil) throws -> Run {
         let r = try cli(Array(words.dropFirst()))
         #expect(r.status == code, "\(r.stderr)")
         #expect(!r.stderr.isEmpty)
+    }
+
+    /// `--retries 0` is accepted and asks each upstream once, like dig's `+retry=0`.
+    @Test func retriesZeroAsksOnce() async throws {
+        let r = try cli(try await base() + ["--retries", "0", "gw.ecdsa256.test."])
+        #expect(r.status == 0, "\(r.stderr)")
+        let down = try cli(["--server", "127.0.0.1:9", "--trust-anchor", try await CLIFixture.shared.get().anchor,
+                            "--retries", "0", "--timeout", "1", "gw.ecdsa256.test."])
+        #expect(down.status == 4, "\(down.stderr)")
     }
 
     @Test func malformedAnchorFileIsDataError() throws {
