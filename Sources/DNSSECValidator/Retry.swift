@@ -17,7 +17,7 @@ extension Validator {
     /// demoted for the rest of the process, and the answer's reason says so.
     public func resolve(name: DNSName, type: RRType, trace: Bool = true) async -> ValidatedAnswer {
         let firstContext = LookupContext(limits: limits, now: now, tracing: trace)
-        let first = await resolveOnce(name: name, type: type, firstContext)
+        let first = budgeted(await resolveOnce(name: name, type: type, firstContext), firstContext)
         guard limits.maxRetriesPerLookup > 0, Self.worthAskingAgain(first, firstContext) else { return first }
         let started = ContinuousClock.now
         var attempts: [(route: Int, answer: ValidatedAnswer)] = [(0, first)]
@@ -25,12 +25,21 @@ extension Validator {
         while attempts.count <= limits.maxRetriesPerLookup, !Task.isCancelled,
               ContinuousClock.now - started < limits.retryWindow {
             let ctx = LookupContext(limits: limits, now: firstContext.now, tracing: trace, route: route)
-            let again = await resolveOnce(name: name, type: type, ctx)
+            let again = budgeted(await resolveOnce(name: name, type: type, ctx), ctx)
             attempts.append((route, again))
             if !Self.worthAskingAgain(again, ctx) { break }
             route += 1
         }
         return settle(attempts)
+    }
+
+    /// An answer left indeterminate because the lookup spent its budget of upstream queries says so, with the
+    /// work-limit code, instead of looking like a network fault.
+    func budgeted(_ answer: ValidatedAnswer, _ ctx: LookupContext) -> ValidatedAnswer {
+        guard ctx.queryBudgetSpent, answer.verdict == .indeterminate else { return answer }
+        return answer.with(reason: Reason(.workLimit, "the lookup of \(answer.question.name) \(answer.question.type) "
+            + "needed more than \(limits.maxUpstreamQueriesPerLookup) upstream queries (ValidatorLimits.maxUpstreamQueriesPerLookup); "
+            + "stopped there (\(answer.reason?.message ?? "no answer"))"))
     }
 
     /// Failures that the path may have caused (corruption, a resolver or middlebox stripping records, SERVFAIL from

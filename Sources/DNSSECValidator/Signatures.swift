@@ -3,9 +3,9 @@ import DNSModel
 import DNSTransport
 
 /// A DNSKEY trusted for a zone, with its libcrypto key parsed once.
-public struct TrustedKey: Sendable {
-    public let data: DNSKEYData
-    public let tag: UInt16
+struct TrustedKey: Sendable {
+    let data: DNSKEYData
+    let tag: UInt16
     let verifier: VerifyingKey?
     init(_ data: DNSKEYData) {
         self.data = data
@@ -30,6 +30,8 @@ final class LookupContext: @unchecked Sendable {
     var fresh: [Question: Result<Message, TransportError>] = [:]
     /// An upstream answer could not be used (corrupted, cut, mismatched): worth asking again.
     var sawUnusableAnswer = false
+    /// The lookup asked for more than `limits.maxUpstreamQueriesPerLookup` answers: a work limit, not a network fault.
+    var queryBudgetSpent = false
     init(limits: ValidatorLimits, now: UInt32, tracing: Bool = true, route: Int = 0) {
         self.limits = limits; self.now = now; self.tracing = tracing; self.route = route
     }

@@ -99,6 +99,7 @@ public final class Validator: Sendable {
         if ctx.route > 0, let seen = ctx.fresh[q] { return seen }
         ctx.queries += 1
         if ctx.queries > limits.maxUpstreamQueriesPerLookup {
+            ctx.queryBudgetSpent = true
             return .failure(.network("more than \(limits.maxUpstreamQueriesPerLookup) upstream queries for one lookup (limit)"))
         }
         guard ctx.route > 0 else {

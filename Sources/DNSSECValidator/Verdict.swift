@@ -113,7 +113,7 @@ public struct ValidatedAnswer: Sendable {
 }
 
 /// Time in DNSSEC terms: 32-bit seconds with RFC 1982 serial-number comparison.
-public enum SerialTime {
+enum SerialTime {
     /// a <= b in serial arithmetic.
-    public static func lessOrEqual(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: b &- a) >= 0 }
+    static func lessOrEqual(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: b &- a) >= 0 }
 }

@@ -15,12 +15,12 @@ public final class Locked<Value>: @unchecked Sendable {
 
 /// A counting semaphore for async code: bounds how many queries hold a socket at once, so that thousands of
 /// concurrent lookups queue instead of exhausting file descriptors.
-public final class AsyncSemaphore: Sendable {
+final class AsyncSemaphore: Sendable {
     private struct State { var available: Int; var waiters: [CheckedContinuation<Void, Never>] = [] }
     private let state: Locked<State>
-    public init(_ count: Int) { state = Locked(State(available: max(1, count))) }
+    init(_ count: Int) { state = Locked(State(available: max(1, count))) }
 
-    public func acquire() async {
+    func acquire() async {
         if state.withLock({ s in s.available > 0 ? { s.available -= 1; return true }() : false }) { return }
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let now = state.withLock { s -> Bool in
@@ -32,7 +32,7 @@ public final class AsyncSemaphore: Sendable {
         }
     }
 
-    public func release() {
+    func release() {
         let next = state.withLock { s -> CheckedContinuation<Void, Never>? in
             if s.waiters.isEmpty { s.available += 1; return nil }
             return s.waiters.removeFirst()

@@ -72,16 +72,18 @@ public enum IPSecKeyLookupError: Error, Sendable, CustomStringConvertible {
 /// let keys = try await resolver.resolveAuthenticated(name: try DNSName("gw.example.net."))
 /// ```
 public final class Resolver: Sendable {
-    public let validator: Validator
+    let validator: Validator
 
     /// A resolver over real sockets, from a configuration.
     public convenience init(configuration: ResolverConfiguration, logger: Logger) async throws(ResolverSetupError) {
         var anchors = TrustAnchors()
+        // One clock: RFC 7958 anchors are chosen (validFrom/validUntil) as of the validation time, like signatures.
+        let asOf = configuration.validationTime.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? Date()
         if configuration.trustAnchorFiles.isEmpty {
             anchors = TrustAnchors.ianaRoot
         } else {
             for file in configuration.trustAnchorFiles {
-                do { anchors.add(try TrustAnchors.load(path: file)) } catch {
+                do { anchors.add(try TrustAnchors.load(path: file, now: asOf)) } catch {
                     let kind: ResolverSetupError.Kind = switch error.kind {
                     case .fileNotFound: .fileNotFound
                     case .unreadable: .fileUnreadable

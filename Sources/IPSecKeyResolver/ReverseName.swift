@@ -13,24 +13,27 @@ public enum ReverseName {
     public static func name(for address: String) throws(InvalidAddress) -> DNSName {
         var text = address
         if text.hasPrefix("[") && text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
-        if let v4 = TextEncoding.fromIPv4(text) { return ipv4(v4) }
-        if text.contains(":"), let v6 = TextEncoding.fromIPv6(text) { return ipv6(v6) }
+        if let v4 = TextEncoding.fromIPv4(text), let name = ipv4(v4) { return name }
+        if text.contains(":"), let v6 = TextEncoding.fromIPv6(text), let name = ipv6(v6) { return name }
         throw InvalidAddress(text: address)
     }
 
-    public static func ipv4(_ b: [UInt8]) -> DNSName {
-        // Four decimal labels and two fixed ones can never exceed the name limits.
-        try! DNSName(labels: b.reversed().map { Array(String($0).utf8) } + [Array("in-addr".utf8), Array("arpa".utf8)])
+    /// The `in-addr.arpa.` name of a 4-octet address; nil for any other length.
+    static func ipv4(_ b: [UInt8]) -> DNSName? {
+        guard b.count == 4 else { return nil }
+        return try? DNSName(labels: b.reversed().map { Array(String($0).utf8) } + [Array("in-addr".utf8), Array("arpa".utf8)])
     }
 
-    public static func ipv6(_ b: [UInt8]) -> DNSName {
+    /// The `ip6.arpa.` name of a 16-octet address (one label per nibble); nil for any other length.
+    static func ipv6(_ b: [UInt8]) -> DNSName? {
+        guard b.count == 16 else { return nil }
         let hex = Array("0123456789abcdef".utf8)
         var labels: [[UInt8]] = []
         for byte in b.reversed() {
             labels.append([hex[Int(byte & 0x0F)]])
             labels.append([hex[Int(byte >> 4)]])
         }
-        return try! DNSName(labels: labels + [Array("ip6".utf8), Array("arpa".utf8)])
+        return try? DNSName(labels: labels + [Array("ip6".utf8), Array("arpa".utf8)])
     }
 
     /// True when the text looks like an address rather than a name (used by the CLI to pick the lookup).
