@@ -26,23 +26,26 @@ let package = Package(
         .target(name: "DNSCrypto", dependencies: ["CLDNS", "COpenSSL"]),
         // Pure Swift DNS message model: names, records, wire codec, presentation, canonical form.
         .target(name: "DNSModel"),
+        // The upstream protocol and the types it speaks, NIO-free: what the validator asks through.
+        .target(name: "Upstream", dependencies: ["DNSModel"]),
         // The socket module: UDP/TCP to upstream resolvers.
         .target(name: "DNSTransport", dependencies: [
-            "DNSModel", "DNSCrypto",
+            "DNSModel", "Upstream",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "DNSSECValidator", dependencies: [
-            "DNSModel", "DNSCrypto", "DNSTransport",
+            "DNSModel", "DNSCrypto", "Upstream",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "IPSecKeyResolver", dependencies: [
-            "DNSModel", "DNSCrypto", "DNSTransport", "DNSSECValidator",
+            "DNSModel", "DNSCrypto", "Upstream", "DNSTransport", "DNSSECValidator",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Test side only: the in-process authority, and zone signing through its own small libldns bridge.
         .target(name: "TestAuthority", dependencies: [
-            "DNSModel", "DNSCrypto", "DNSTransport",
+            "DNSModel", "DNSCrypto", "DNSTransport", "CLDNS", "COpenSSL",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

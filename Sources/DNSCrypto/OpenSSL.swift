@@ -1,4 +1,4 @@
-import COpenSSL
+internal import COpenSSL
 
 /// Hash functions used by DNSSEC (DS digests, NSEC3) through libcrypto.
 public enum DigestAlgorithm: Sendable, Hashable {

@@ -1,5 +1,5 @@
 import DNSModel
-import DNSTransport
+import Upstream
 import Foundation
 
 /// Upstream responses by question, kept for their (capped) TTL, with one in-flight query per question shared by

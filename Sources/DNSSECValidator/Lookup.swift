@@ -1,6 +1,6 @@
 import DNSCrypto
 import DNSModel
-import DNSTransport
+import Upstream
 
 extension Validator {
     /// One attempt at `name`/`type` (see `resolve`, which may make several).

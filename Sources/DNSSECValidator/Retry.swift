@@ -1,5 +1,5 @@
 import DNSModel
-import DNSTransport
+import Upstream
 
 extension Validator {
     /// Resolve `name`/`type` through the upstream and validate the answer (or the proof that there is none) from

@@ -1,6 +1,6 @@
 import DNSCrypto
 import DNSModel
-import DNSTransport
+import Upstream
 
 /// A DNSKEY trusted for a zone, with its libcrypto key parsed once.
 struct TrustedKey: Sendable {

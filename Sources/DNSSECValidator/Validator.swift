@@ -1,6 +1,6 @@
 import DNSCrypto
 import DNSModel
-import DNSTransport
+import Upstream
 import Foundation
 import Logging
 

@@ -1,4 +1,3 @@
-import DNSCrypto
 import DNSModel
 
 /// DNS Cookies, client side (RFC 7873 §5.1–5.3), one entry per upstream server.
@@ -27,7 +26,8 @@ final class CookieJar: Sendable {
     func option(for server: UpstreamAddress) -> EDNSOption {
         let entry = entries.withLock { e -> Entry in
             if let known = e[server] { return known }
-            let fresh = Entry(client: SecureRandom.bytes(8))
+            var generator = SystemRandomNumberGenerator()  // getrandom(2)
+            let fresh = Entry(client: (0..<8).map { _ in UInt8.random(in: 0...255, using: &generator) })
             e[server] = fresh
             return fresh
         }

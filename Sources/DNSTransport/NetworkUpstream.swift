@@ -1,4 +1,3 @@
-import DNSCrypto
 import DNSModel
 import Logging
 import NIOCore
@@ -174,7 +173,8 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
 
     /// One query on one fresh channel, with a deadline `timeout` from now. Closes the channel before returning.
     private func exchange(_ question: Question, _ server: UpstreamAddress, tcp: Bool) async -> Result<ReceivedMessage, TransportError> {
-        let id = SecureRandom.uint16()
+        var generator = SystemRandomNumberGenerator()  // getrandom(2): the kernel CSPRNG
+        let id = UInt16.random(in: 0...UInt16.max, using: &generator)
         var query = Message.query(id: id, name: question.name, type: question.type, rrClass: question.rrClass,
                                   payloadSize: payloadSize)
         if let cookies { query.edns?.options = [cookies.option(for: server)] }

@@ -1,15 +1,19 @@
-import CLDNS
-import COpenSSL
+internal import CLDNS
+internal import COpenSSL
+import DNSCrypto
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A DNSSEC private key generated and held by libldns, used by the test authority to sign zones.
-/// Owns one `ldns_key` (and through it the `EVP_PKEY`), freed in `deinit`. Signing is serialised by the caller
-/// (the test authority signs at start-up on one task); the class is `@unchecked Sendable` because the key is only
-/// read after creation.
+/// A DNSSEC private key generated and held by libldns, used by the test authority to sign zones: the test side's
+/// own small bridge to libldns (zone signing is not part of the shipped `DNSCrypto` product).
+/// Owns one `ldns_key` (and through it the `EVP_PKEY`), freed in `deinit`. `sign` sets the key's owner and
+/// validity period before signing, so it writes into the key: every call holds `lock`. That lock is why the class
+/// may be `@unchecked Sendable`; nothing else changes after `init`.
 public final class SigningKey: @unchecked Sendable {
     private let key: UnsafeMutablePointer<ldns_key>
+    private let lock = NSLock()
     public let algorithm: UInt8
     public let flags: UInt16
     /// The DNSKEY RDATA (flags, protocol 3, algorithm, public key).
@@ -51,6 +55,8 @@ public final class SigningKey: @unchecked Sendable {
     /// RDLENGTH, RDATA); `signer` is the zone name in wire form. Returns the RRSIG record in wire form.
     /// ldns puts the records in canonical form and order itself.
     public func sign(records: [[UInt8]], signer: [UInt8], inception: UInt32, expiration: UInt32) throws(CryptoError) -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
         guard let list = ldns_rr_list_new() else { throw .library("out of memory") }
         defer { ldns_rr_list_deep_free(list) }
         for wire in records {

@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+
+/// The module graph of Docs/Architecture.md, checked against the imports in the source files.
+@Suite struct ModuleEdgeTests {
+    static let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Sources")
+
+    /// (module directory, file name, import lines) for every Swift file under Sources.
+    static func imports() throws -> [(module: String, file: String, lines: [String])] {
+        var out: [(String, String, [String])] = []
+        let modules = try FileManager.default.contentsOfDirectory(atPath: sources.path)
+        for module in modules {
+            let dir = sources.appendingPathComponent(module)
+            guard let files = FileManager.default.enumerator(atPath: dir.path) else { continue }
+            for case let file as String in files where file.hasSuffix(".swift") {
+                let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
+                let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { $0.range(of: #"^(@_exported |internal |public |private )?import "#, options: .regularExpression) != nil }
+                out.append((module, file, lines))
+            }
+        }
+        return out
+    }
+
+    @Test func validatorModelUpstreamAndCLIImportNoNIO() throws {
+        let all = try Self.imports()
+        #expect(all.count > 40)
+        for (module, file, lines) in all where ["DNSModel", "Upstream", "DNSSECValidator", "ipseckey-verify"].contains(module) {
+            for line in lines {
+                #expect(!line.contains("import NIO"), "\(module)/\(file): \(line)")
+                if module != "ipseckey-verify" { #expect(!line.hasSuffix("import DNSTransport"), "\(module)/\(file): \(line)") }
+            }
+        }
+    }
+
+    @Test func onlyTheBridgesImportC() throws {
+        let bridges: Set<String> = ["DNSCrypto", "TestAuthority/LDNSSigner.swift"]
+        for (module, file, lines) in try Self.imports() {
+            for line in lines where line.hasSuffix("import CLDNS") || line.hasSuffix("import COpenSSL") {
+                #expect(bridges.contains(module) || bridges.contains("\(module)/\(file)"), "\(module)/\(file): \(line)")
+                #expect(line.hasPrefix("internal import"), "\(module)/\(file): \(line) (a C type could leak)")
+            }
+        }
+    }
+}
