@@ -200,10 +200,18 @@ struct DenialChecker {
         if let (ce, cover) = closestEncloserProof(name) {
             if let wild = ce.wildcard, let w = nsec3Match(wild) {
                 if let r = bitmapOK(w.data.types, at: wild) { return .failed(r) }
+                // RFC 5155 §9.2 (and §8.7): the next closer name is in an opt-out span, where an unsigned
+                // delegation may exist that the wildcard does not speak for.
+                if cover.data.optOut {
+                    return .insecure(Reason(.optOut, "wildcard NODATA for \(name) \(type) rests on an NSEC3 opt-out span in \(zone) covering \(name.suffix(labels: ce.labelCount + 1)): an unsigned delegation may exist there (RFC 5155 §9.2)"))
+                }
                 return .proven
             }
-            if cover.data.optOut && type == .ds {
-                return .insecure(Reason(.optOut, "no DS for \(name): covered by an NSEC3 opt-out span in \(zone)"))
+            // RFC 5155 §8.6 (DS) and §9.2: no NSEC3 matches the name and its next closer name lies in an opt-out span,
+            // which may hold unsigned delegations: nothing is proven either way.
+            if cover.data.optOut {
+                let what = type == .ds ? "no DS for \(name)" : "NODATA for \(name) \(type)"
+                return .insecure(Reason(.optOut, "\(what): covered by an NSEC3 opt-out span in \(zone), where an unsigned delegation may exist (RFC 5155 §9.2)"))
             }
         }
         return .failed(Reason(.denialMissing, "no NSEC3 in \(zone) proves that \(name) has no \(type)"))

@@ -9,8 +9,12 @@ extension Validator {
     public func resolve(name: DNSName, type: RRType, trace: Bool = true) async -> ValidatedAnswer {
         let ctx = LookupContext(limits: limits, now: now, tracing: trace)
         let question = Question(name: name, type: type)
+        if let r = QuestionRules.unvalidatableType(question) ?? QuestionRules.dsWithoutAnchorAbove(question, anchors: configuration.anchors) {
+            var state = LookupState(question: question)
+            return state.finish(.indeterminate, r, ctx)
+        }
         // Round trip 1: the answer and, speculatively, the chain of trust above it, all at once.
-        prefetch(chainQuestions(for: name, limit: 6, now: ctx.now))
+        prefetch(chainQuestions(for: name, limit: limits.prefetchDepth, now: ctx.now))
         var state = LookupState(question: question)
         var current = name
         var visited: Set<DNSName> = [name]
@@ -40,6 +44,7 @@ extension Validator {
                 let (v, r, _) = await validateData(dname, message, ctx)
                 state.combine(v, r)
                 state.chain.append(dname)
+                state.hops.append("DNAME \(dname.name) → \(base) (for \(current))")
                 ctx.note(dname.name, "DNAME \(dname.name) → \(base): \(r?.message ?? "signature verified")", v)
                 let keep = current.labelCount - dname.name.labelCount
                 let labels = current.labels.prefix(keep).map(Array.init) + base.labels.map(Array.init)
@@ -52,6 +57,7 @@ extension Validator {
                 let (v, r, _) = await validateData(cname, message, ctx)
                 state.combine(v, r)
                 state.chain.append(cname)
+                state.hops.append("CNAME \(cname.name) → \(target)")
                 ctx.note(cname.name, "CNAME \(cname.name) → \(target): \(r?.message ?? "signature verified")", v)
                 next = target
             }
@@ -68,7 +74,7 @@ extension Validator {
                     $0.type == .soa && target.isSubdomain(of: $0.name)
                 }
                 if !answered && !negativeHere {
-                    prefetch(chainQuestions(for: target, limit: 6, now: ctx.now))
+                    prefetch(chainQuestions(for: target, limit: limits.prefetchDepth, now: ctx.now))
                     switch await fetch(Question(name: target, type: type), ctx) {
                     case .failure(let e):
                         return state.finish(.indeterminate, Reason(.upstreamError, "no answer for \(target) \(type): \(e)"), ctx, final: target)
@@ -118,7 +124,8 @@ extension Validator {
         let sigs = message.answers.filter { $0.type == .rrsig && $0.name == set.name }
         let signerNames = signers(of: set, in: sigs)
         guard let signer = signerNames.first else {
-            switch await zoneStatus(for: set.name, ctx) {
+            // Unsigned: walk to the closest provable cut (for a DS RRset, in the parent, where it lives).
+            switch await zoneStatus(for: set.type == .ds ? (set.name.parent ?? set.name) : set.name, ctx) {
             case .insecure(let r): return (.insecure, r, false)
             case .secure(let zone, _):
                 return (.bogus, Reason(.signaturesMissing, "\(set.name) \(set.type) carries no RRSIG, but \(zone) is signed and its chain of trust is secure: the zone or, more likely, the upstream resolver stripped the DNSSEC records (try another upstream)"), false)
@@ -128,6 +135,10 @@ extension Validator {
         }
         guard set.name.isSubdomain(of: signer) else {
             return (.bogus, Reason(.badSigner, "RRSIG over \(set.name) \(set.type) names signer \(signer), which is not an ancestor of the owner"), false)
+        }
+        // RFC 4035 §5.3.1 with RFC 4034 §5: a DS RRset belongs to the parent side of the cut; the child cannot sign it.
+        if set.type == .ds && signer == set.name {
+            return (.bogus, Reason(.badSigner, "the DS RRset of \(set.name) is signed by \(set.name) itself, but DS records live in (and are signed by) the parent zone"), false)
         }
         switch await zoneStatus(for: signer, ctx) {
         case .insecure(let r): return (.insecure, r, false)
@@ -157,22 +168,14 @@ extension Validator {
                     outcome = (.secure, nil, false)
                 }
             }
-            // RFC 4035 §5.3.1: the signer must be the zone that contains the RRset, with no zone cut between them.
-            // Checked down to the owner's parent (for a wildcard, to the closest encloser the denial proved): a cut
-            // at the owner itself would make the data occluded, which only the signer itself could have signed;
-            // stopping there saves one upstream query per name (see Docs/Validation.md).
+            // RFC 4035 §5.3.1: the zone is the one the RRSIG names (its chain is proven above); below the signer,
+            // DS questions down to the owner's parent (for a wildcard, to the closest encloser the denial proved)
+            // only look for a hidden cut. A cut at the owner itself would make the data occluded, which only the
+            // signer itself could have signed; stopping there saves one upstream query per name (Docs/Validation.md).
             let home = set.type == .ds || !set.name.isWildcard && closestEncloser == set.name
                 ? (set.name.parent ?? set.name) : closestEncloser
-            if home != signer {
-                switch await zoneStatus(for: home, ctx) {
-                case .secure(let z, _) where z == signer: break
-                case .secure(let z, _):
-                    return (.bogus, Reason(.badSigner, "RRSIG over \(set.name) \(set.type) is by \(signer), but \(set.name) belongs to the zone \(z) below it"), false)
-                case .insecure(let r):
-                    return (.bogus, Reason(.badSigner, "RRSIG over \(set.name) \(set.type) is by \(signer), but \(set.name) lies in a separate, unsigned zone: \(r.message)"), false)
-                case .bogus(let r): return (.bogus, r, false)
-                case .indeterminate(let r): return (.indeterminate, r, false)
-                }
+            if let (v, r) = await hiddenCut(below: signer, keys: keys, to: home, what: "\(set.name) \(set.type)", ctx) {
+                return (v, r, false)
             }
             return outcome
         }
@@ -186,11 +189,13 @@ extension Validator {
         let soaSet = RRset.group(authority.filter { $0.type == .soa }).first
         var signer: DNSName?
         for r in authority where r.type == .rrsig {
-            if case .rrsig(let s)? = try? r.parsed(), name.isSubdomain(of: s.signerName),
+            // A DS denial must come from the parent: the child's own NSEC at its apex proves nothing about DS.
+            if case .rrsig(let s)? = try? r.parsed(), name.isSubdomain(of: s.signerName), !(type == .ds && s.signerName == name),
                signer == nil || s.signerName.labelCount > signer!.labelCount { signer = s.signerName }
         }
         guard let zone = signer else {
-            switch await zoneStatus(for: name, ctx) {
+            // Unsigned: walk to the closest provable cut (for DS, in the parent, where the DS RRset would live).
+            switch await zoneStatus(for: type == .ds ? (name.parent ?? name) : name, ctx) {
             case .insecure(let r):
                 ctx.note(name, "unsigned answer: \(what) (insecure)", .insecure)
                 return (.insecure, r)
@@ -248,7 +253,14 @@ struct LookupState {
 
     init(question: Question) { self.question = question }
 
+    /// The CNAME/DNAME links followed so far, for reasons: a failure behind a link names the way it was reached.
+    var hops: [String] = []
+
     mutating func combine(_ v: Verdict, _ r: Reason?) {
+        var r = r
+        if v != .secure, let inner = r, !hops.isEmpty, inner.code != .chainLoop, inner.code != .chainTooLong {
+            r = Reason(inner.code, "reached through \(hops.joined(separator: ", then ")): \(inner.message)")
+        }
         if v > verdict { verdict = v; reason = r }
         else if v == verdict && reason == nil { reason = r }
     }

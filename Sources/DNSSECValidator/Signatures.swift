@@ -2,15 +2,23 @@ import DNSCrypto
 import DNSModel
 import DNSTransport
 
-/// A DNSKEY trusted for a zone, with its libcrypto key parsed once.
-public struct TrustedKey: Sendable {
+/// A zone key of a validated DNSKEY RRset, with its libcrypto key parsed on first use (a large honest set costs
+/// only the parses of the keys that sign something). A key with the REVOKE bit is kept, so that a signature by it is
+/// reported as such, but never used.
+public final class TrustedKey: Sendable {
     public let data: DNSKEYData
     public let tag: UInt16
-    let verifier: VerifyingKey?
+    public var isRevoked: Bool { data.isRevoked }
+    private let parsed = Locked<VerifyingKey??>(nil)
     init(_ data: DNSKEYData) {
         self.data = data
         tag = data.keyTag
-        verifier = try? VerifyingKey(algorithm: data.algorithm, dnskeyPublicKey: data.publicKey)
+    }
+    var verifier: VerifyingKey? {
+        if let done = parsed.withLock({ $0 }) { return done }
+        let key = try? VerifyingKey(algorithm: data.algorithm, dnskeyPublicKey: data.publicKey)
+        parsed.withLock { $0 = .some(key) }
+        return key
     }
     var label: String { "\(tag)/\(VerifyingKey.algorithmName(data.algorithm))" }
 }
@@ -26,7 +34,7 @@ final class LookupContext: @unchecked Sendable {
     init(limits: ValidatorLimits, now: UInt32, tracing: Bool = true) { self.limits = limits; self.now = now; self.tracing = tracing }
     /// Record a trace step; the text is only built when the caller asked for a trace.
     func note(_ zone: DNSName, _ text: @autoclosure () -> String, _ verdict: Verdict? = nil) {
-        if tracing && trace.count < 500 { trace.append(TraceStep(zone: zone.description, text(), verdict: verdict)) }
+        if tracing && trace.count < limits.maxTraceSteps { trace.append(TraceStep(zone: zone.description, text(), verdict: verdict)) }
     }
 }
 
@@ -83,8 +91,12 @@ extension Validator {
             guard SerialTime.lessOrEqual(ctx.now &- skew, sig.expiration) else {
                 fail(Reason(.signatureExpired, "RRSIG over \(what()) by \(zone)/\(sig.algorithm)/\(sig.keyTag) expired at \(DNSTime.iso8601(UInt64(sig.expiration))) (now \(DNSTime.iso8601(UInt64(ctx.now))), allowed skew \(skew) s)")); continue
             }
-            let candidates = keys.filter { $0.tag == sig.keyTag && $0.data.algorithm == sig.algorithm }
+            let named = keys.filter { $0.tag == sig.keyTag && $0.data.algorithm == sig.algorithm }
+            let candidates = named.filter { !$0.isRevoked }
             if candidates.isEmpty {
+                if !named.isEmpty {
+                    fail(Reason(.keyRevoked, "RRSIG over \(what()) is by key \(sig.keyTag)/\(VerifyingKey.algorithmName(sig.algorithm)) of \(zone), which has the REVOKE bit set (RFC 5011 §3): its signatures are not used")); continue
+                }
                 fail(Reason(.noMatchingKey, "RRSIG over \(what()) is by key \(sig.keyTag)/\(VerifyingKey.algorithmName(sig.algorithm)), which is not a trusted DNSKEY of \(zone)")); continue
             }
             guard let signedOwner = Canonical.signedOwner(owner: set.name, rrsigLabels: sig.labels) else { continue }
@@ -101,7 +113,10 @@ extension Validator {
                 }
                 guard ctx.signatureChecks < ctx.limits.maxSignatureChecksPerLookup,
                       checksHere < ctx.limits.maxSignatureChecksPerRRset else {
-                    return .invalid(Reason(.workLimit, "gave up on \(what()): more than \(ctx.limits.maxSignatureChecksPerRRset) signature checks for one RRset or \(ctx.limits.maxSignatureChecksPerLookup) for one lookup (KeyTrap defence)"))
+                    let which = checksHere >= ctx.limits.maxSignatureChecksPerRRset
+                        ? "\(ctx.limits.maxSignatureChecksPerRRset) signature checks for one RRset (ValidatorLimits.maxSignatureChecksPerRRset)"
+                        : "\(ctx.limits.maxSignatureChecksPerLookup) signature checks for one lookup (ValidatorLimits.maxSignatureChecksPerLookup)"
+                    return .invalid(Reason(.workLimit, "gave up on \(what()) after \(which): the KeyTrap limit (CVE-2023-50387) was hit\(failure.map { "; last failure: \($0.message)" } ?? "")"))
                 }
                 ctx.signatureChecks += 1
                 checksHere += 1

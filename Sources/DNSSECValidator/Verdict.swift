@@ -34,6 +34,8 @@ public struct Reason: Sendable, Hashable, CustomStringConvertible {
         case nsec3IterationsTooHigh = "nsec3-iterations-too-high"
         case optOut = "opt-out"
         case noTrustAnchor = "no-trust-anchor"
+        /// A question whose answer cannot be validated as an RRset (type RRSIG).
+        case typeNotValidatable = "type-not-validatable"
         case chainTooLong = "chain-too-long"
         case chainLoop = "chain-loop"
         case workLimit = "work-limit"
