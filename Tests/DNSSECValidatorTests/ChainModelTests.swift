@@ -57,26 +57,24 @@ import Testing
         #expect(a.reason?.message.contains("wrongsigner.test. is a signed zone below it") == true, "\(trace(a))")
     }
 
-    /// A DS RRset signed by the child itself is not the parent's DS RRset.
+    /// A DS RRset signed by the child itself (a valid signature by the child's own key) is not the parent's DS RRset.
     @Test func dsSignedByTheChildIsBogus() async throws {
         let h = try await TestHierarchy.shared()
         let zone = try DNSName("ecdsa256.test.")
+        let child = try #require(h.engine.zones[zone])
+        let childKey = try #require(child.keys?.zsk)
         let v = try validator(h) { q, m in
             guard q.type == .ds, q.name == zone else { return m }
-            // The child's own DNSKEY answer, relabelled: records and RRSIG owned by the zone, signer the zone.
             var m = m
-            let keys = h.engine.respond(to: Message.query(id: 1, name: zone, type: .dnskey))
             let ds = m.answers.filter { $0.type == .ds }
-            m.answers = ds + keys.answers.filter { $0.type == .rrsig }.compactMap { r -> ResourceRecord? in
-                guard case .rrsig(var s)? = try? r.parsed() else { return nil }
-                s.typeCovered = .ds
-                return ResourceRecord(name: r.name, ttl: r.ttl, .rrsig(s))
-            }
+            guard let set = RRset.group(ds).first, let sig = try? child.sign(set, with: childKey, signer: zone) else { return nil }
+            m.answers = ds + [sig]
             return m
         }
         let a = await v.resolve(name: zone, type: .ds)
         #expect(a.verdict == .bogus, "\(trace(a))")
         #expect(a.reason?.code == .badSigner)
+        #expect(a.reason?.message.contains("DS records live in") == true, "\(trace(a))")
     }
 
     /// A DS question at the apex of an anchored zone with no anchor above it: the DS lives in the parent, which no
