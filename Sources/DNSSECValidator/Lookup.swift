@@ -46,9 +46,7 @@ extension Validator {
                 state.chain.append(dname)
                 state.hops.append("DNAME \(dname.name) → \(base) (for \(current))")
                 ctx.note(dname.name, "DNAME \(dname.name) → \(base): \(r?.message ?? "signature verified")", v)
-                let keep = current.labelCount - dname.name.labelCount
-                let labels = current.labels.prefix(keep).map(Array.init) + base.labels.map(Array.init)
-                guard let target = try? DNSName(labels: labels) else {
+                guard let target = DNAMERules.substitute(current, owner: dname.name, target: base) else {
                     return state.finish(.bogus, Reason(.malformedAnswer, "DNAME substitution for \(current) yields a name over 255 octets"), ctx, final: current)
                 }
                 next = target
@@ -96,12 +94,7 @@ extension Validator {
     /// until the signature expires.
     static func capTTL(_ set: RRset, _ sigs: [ResourceRecord], now: UInt32) -> RRset {
         var out = set
-        for r in sigs {
-            guard case .rrsig(let s)? = try? r.parsed() else { continue }
-            out.ttl = min(out.ttl, s.originalTTL)
-            let left = Int64(Int32(bitPattern: s.expiration &- now))
-            out.ttl = min(out.ttl, UInt32(max(0, left)))
-        }
+        out.ttl = RRSIGRules.cappedTTL(set, sigs.compactMap { if case .rrsig(let s)? = try? $0.parsed() { s } else { nil } }, now: now)
         return out
     }
 

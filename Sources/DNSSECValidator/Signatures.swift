@@ -73,28 +73,13 @@ extension Validator {
         var failure: Reason?
         func fail(_ r: Reason) { if failure == nil || r.code == .signatureInvalid { failure = r } }
         var checksHere = 0
-        let ownerLabels = set.name.isWildcard ? set.name.labelCount - 1 : set.name.labelCount
         for sig in sigs.prefix(ctx.limits.maxSignaturesPerRRset) {
-            guard sig.signerName == zone else {
-                fail(Reason(.badSigner, "RRSIG over \(what()) names signer \(sig.signerName), but the zone is \(zone)")); continue
+            if let r = RRSIGRules.fieldFailure(sig, over: set, zone: zone, now: ctx.now, clockSkew: ctx.limits.clockSkew) {
+                fail(r); continue
             }
-            guard set.name.isSubdomain(of: sig.signerName) else {
-                fail(Reason(.badSigner, "RRSIG signer \(sig.signerName) is not an ancestor of \(set.name)")); continue
-            }
-            guard Int(sig.labels) <= ownerLabels else {
-                fail(Reason(.signatureInvalid, "RRSIG over \(what()) has labels \(sig.labels) > \(ownerLabels)")); continue
-            }
-            let skew = ctx.limits.clockSkew ?? min(max((sig.expiration &- sig.inception) / 10, 3600), 86400)
-            guard SerialTime.lessOrEqual(sig.inception, ctx.now &+ skew) else {
-                fail(Reason(.signatureNotYetValid, "RRSIG over \(what()) by \(zone)/\(sig.algorithm)/\(sig.keyTag) is not valid before \(DNSTime.iso8601(UInt64(sig.inception))) (now \(DNSTime.iso8601(UInt64(ctx.now))), allowed skew \(skew) s)")); continue
-            }
-            guard SerialTime.lessOrEqual(ctx.now &- skew, sig.expiration) else {
-                fail(Reason(.signatureExpired, "RRSIG over \(what()) by \(zone)/\(sig.algorithm)/\(sig.keyTag) expired at \(DNSTime.iso8601(UInt64(sig.expiration))) (now \(DNSTime.iso8601(UInt64(ctx.now))), allowed skew \(skew) s)")); continue
-            }
-            let named = keys.filter { $0.tag == sig.keyTag && $0.data.algorithm == sig.algorithm }
-            let candidates = named.filter { !$0.isRevoked }
+            let (candidates, revoked) = RRSIGRules.candidateKeys(for: sig, in: keys)
             if candidates.isEmpty {
-                if !named.isEmpty {
+                if !revoked.isEmpty {
                     fail(Reason(.keyRevoked, "RRSIG over \(what()) is by key \(sig.keyTag)/\(VerifyingKey.algorithmName(sig.algorithm)) of \(zone), which has the REVOKE bit set (RFC 5011 §3): its signatures are not used")); continue
                 }
                 fail(Reason(.noMatchingKey, "RRSIG over \(what()) is by key \(sig.keyTag)/\(VerifyingKey.algorithmName(sig.algorithm)), which is not a trusted DNSKEY of \(zone)")); continue
@@ -109,7 +94,7 @@ extension Validator {
                 }
                 let memo = signatureCache.key(key, sig.signature, data)
                 if signatureCache.contains(memo) {
-                    return .valid(rrsig: sig, wildcardLabels: Int(sig.labels) < ownerLabels ? Int(sig.labels) : nil)
+                    return .valid(rrsig: sig, wildcardLabels: RRSIGRules.wildcardLabels(sig, owner: set.name))
                 }
                 guard ctx.signatureChecks < ctx.limits.maxSignatureChecksPerLookup,
                       checksHere < ctx.limits.maxSignatureChecksPerRRset else {
@@ -122,7 +107,7 @@ extension Validator {
                 checksHere += 1
                 if verifier.verify(signature: sig.signature, message: data) {
                     signatureCache.insert(memo)
-                    return .valid(rrsig: sig, wildcardLabels: Int(sig.labels) < ownerLabels ? Int(sig.labels) : nil)
+                    return .valid(rrsig: sig, wildcardLabels: RRSIGRules.wildcardLabels(sig, owner: set.name))
                 }
                 fail(Reason(.signatureInvalid, "RRSIG over \(what()) by \(zone) key \(key.label) does not verify (data altered or wrong key)"))
             }

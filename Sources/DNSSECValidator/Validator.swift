@@ -308,12 +308,12 @@ public final class Validator: Sendable {
             if let cached = zoneCache.get(n, now: ctx.now) {
                 switch cached {
                 case .secure(let z, _) where z == signer: continue
-                case .secure(let z, _):
+                case .secure(let z, _) where z.isSubdomain(of: signer):
                     return (.bogus, Reason(.badSigner, "RRSIG over \(what) is by \(signer), but \(z) is a signed zone below it that holds the name (RFC 4035 §5.3.1)"))
                 case .insecure(let r):
                     return (.bogus, Reason(.badSigner, "RRSIG over \(what) is by \(signer), but the name lies in a separate, unsigned zone: \(r.message)"))
                 case .bogus(let r): return (.bogus, r)
-                case .indeterminate: break
+                default: break  // nothing this walk can use: ask
                 }
             }
             switch await sharedDSStep(n, parent: signer, keys: keys, ctx) {
