@@ -39,6 +39,21 @@ import Testing
         }
     }
 
+    /// Denials are judged in the zone that signed them: DS questions below it that fail do not matter either.
+    @Test func denialsBelowTheSignerDoNotDependOnDSQuestionsThere() async throws {
+        let h = try await TestHierarchy.shared()
+        let below = Set(try ["b.sub.ecdsa256.test.", "a.b.sub.ecdsa256.test.", "gw.a.b.sub.ecdsa256.test.",
+                             "x.a.b.sub.ecdsa256.test."].map { try DNSName($0) })
+        let v = try validator(h) { q, m in
+            guard q.type == .ds, below.contains(q.name) else { return m }
+            var m = m; m.rcode = .servFail; m.answers = []; m.authorities = []; return m
+        }
+        let nodata = await v.resolve(name: try DNSName("gw.a.b.sub.ecdsa256.test."), type: .txt)
+        #expect(nodata.verdict == .secure && nodata.kind == .noData, "\(trace(nodata))")
+        let nx = await v.resolve(name: try DNSName("x.a.b.sub.ecdsa256.test."), type: .ipseckey)
+        #expect(nx.verdict == .secure && nx.kind == .nameError, "\(trace(nx))")
+    }
+
     /// A DS question at the signer itself (or above it) is part of the chain: without its answer, indeterminate.
     @Test func unanswerableDSAtTheSignerIsIndeterminate() async throws {
         let h = try await TestHierarchy.shared()
