@@ -92,6 +92,25 @@ import Testing
         #expect(a.reason?.message.contains("DS records live in") == true, "\(trace(a))")
     }
 
+    /// A DS denial signed by the child itself (its apex NSEC, "no DS here") proves nothing: only the parent may deny
+    /// a DS. The answer is judged as an unsigned denial in the parent (`denial-missing`); without the rule it was
+    /// judged in the child's zone and only the chain walk's own DS step (which sees the same answer) caught it.
+    @Test func dsDeniedByTheChildIsNotADenial() async throws {
+        let h = try await TestHierarchy.shared()
+        let zone = try DNSName("ecdsa256.test.")
+        let v = try validator(h) { q, m in
+            guard q.type == .ds, q.name == zone else { return m }
+            // The child's own NODATA for a type it lacks at its apex: SOA and apex NSEC, signed by the child.
+            var childNoData = h.engine.respond(to: Message.query(id: 1, name: zone, type: .txt))
+            childNoData.questions = m.questions
+            childNoData.id = m.id
+            return childNoData
+        }
+        let a = await v.resolve(name: zone, type: .ds)
+        #expect(a.verdict == .bogus, "\(trace(a))")
+        #expect(a.reason?.code == .denialMissing)
+    }
+
     /// A DS question at the apex of an anchored zone with no anchor above it: the DS lives in the parent, which no
     /// anchor covers.
     @Test func dsAtAnAnchorsApexIsIndeterminate() async throws {
