@@ -23,6 +23,21 @@ public enum LDNSReference {
         return status == LDNS_STATUS_OK
     }
 
+    /// The DS RDATA libldns computes (`ldns_key_rr2ds`) for a DNSKEY record (uncompressed wire form) with DS digest
+    /// type `digestType` (1 SHA-1, 2 SHA-256, 4 SHA-384); nil when ldns does not make one.
+    public static func dsRDATA(dnskey: [UInt8], digestType: UInt8) throws(CryptoError) -> [UInt8]? {
+        let key = try read(dnskey)
+        defer { ldns_rr_free(key) }
+        guard let ds = ldns_key_rr2ds(key, ldns_hash(rawValue: UInt32(digestType))) else { ERR_clear_error(); return nil }
+        defer { ldns_rr_free(ds) }
+        var rdata: [UInt8] = []
+        for i in 0..<ldns_rr_rd_count(ds) {
+            guard let rdf = ldns_rr_rdf(ds, i), let data = ldns_rdf_data(rdf) else { continue }
+            rdata.append(contentsOf: UnsafeBufferPointer(start: data, count: ldns_rdf_size(rdf)))
+        }
+        return rdata
+    }
+
     private static func read(_ wire: [UInt8]) throws(CryptoError) -> UnsafeMutablePointer<ldns_rr> {
         var rr: UnsafeMutablePointer<ldns_rr>? = nil
         var pos = 0

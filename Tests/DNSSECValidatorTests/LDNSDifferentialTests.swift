@@ -11,6 +11,31 @@ import Testing
 /// rules, our canonical form, OpenSSL) as from libldns's own `ldns_verify_rrsig_keylist_time`. The KeyTrap budgets
 /// are raised here so that the comparison is about signatures, not about how much work we agree to do.
 @Suite struct LDNSDifferentialTests {
+    /// Every DS of the hierarchy that we publish, and the digests the validator matches keys by
+    /// (`DelegationRules.vouchedKeys`), against `ldns_key_rr2ds` for the same key and digest type.
+    @Test func dsDigestsAgreeWithLDNS() async throws {
+        let h = try await TestHierarchy.shared()
+        var compared = 0
+        for (apex, zone) in h.engine.zones.sorted(by: { $0.key < $1.key }) {
+            guard let keys = zone.rrsets[RRsetKey(name: apex, type: .dnskey)] else { continue }
+            for rdata in keys.rdatas {
+                guard case .dnskey(let key)? = try? RData(type: .dnskey, wire: rdata), key.algorithm != 253 else { continue }
+                for digestType: UInt8 in [1, 2, 4] {
+                    let wire = ResourceRecord(name: apex, type: .dnskey, ttl: 3600, rdata: rdata).wire
+                    let theirs = try #require(try LDNSReference.dsRDATA(dnskey: wire, digestType: digestType), "\(apex) \(digestType)")
+                    let ours = makeDS(owner: apex, dnskeyRDATA: rdata, digestType: digestType)
+                    #expect(RData.ds(ours).wire == theirs, "\(apex) key \(key.keyTag) digest \(digestType)")
+                    // And the validator's matcher accepts exactly ldns's DS for this key.
+                    guard case .ds(let theirDS)? = try? RData(type: .ds, wire: theirs) else { Issue.record("ldns DS unreadable"); continue }
+                    let matched = DelegationRules.vouchedKeys([key], zone: apex, ds: [theirDS], anchored: [])
+                    #expect(matched.trusted.count + matched.revoked.count == (key.isZoneKey && key.protocol == 3 ? 1 : 0))
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared > 200, "\(compared)")
+    }
+
     struct Tally: CustomStringConvertible {
         var agreeValid = 0, agreeInvalid = 0, unreadable = 0, disagreements: [String] = []
         var description: String { "\(agreeValid) valid, \(agreeInvalid) invalid, \(unreadable) unreadable to ldns (and invalid to us), \(disagreements.count) disagreements" }
