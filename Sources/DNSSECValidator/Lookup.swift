@@ -35,7 +35,7 @@ extension Validator {
                 state.rrset = v == .secure ? Self.capTTL(set, state.signatures, now: ctx.now) : set
                 state.wildcard = wildcard
                 state.kind = .data
-                ctx.note(set.name, "\(set.type) RRset of \(set.name) (\(set.rdatas.count) record\(set.rdatas.count == 1 ? "" : "s")): \(r?.message ?? "signature verified")\(wildcard ? " (wildcard expansion, non-existence of the name proven)" : "")", v)
+                ctx.record(set.name, .rrset(owner: set.name, type: set.type, records: set.rdatas.count, wildcard: wildcard, reason: r), v)
                 return state.finish(ctx, final: current)
             }
             var next: DNSName?
@@ -45,7 +45,7 @@ extension Validator {
                 state.combine(v, r)
                 state.chain.append(dname)
                 state.hops.append("DNAME \(dname.name) → \(base) (for \(current))")
-                ctx.note(dname.name, "DNAME \(dname.name) → \(base): \(r?.message ?? "signature verified")", v)
+                ctx.record(dname.name, .link(type: .dname, owner: dname.name, target: base, reason: r), v)
                 guard let target = DNAMERules.substitute(current, owner: dname.name, target: base) else {
                     return state.finish(.bogus, Reason(.malformedAnswer, "DNAME substitution for \(current) yields a name over 255 octets"), ctx, final: current)
                 }
@@ -56,7 +56,7 @@ extension Validator {
                 state.combine(v, r)
                 state.chain.append(cname)
                 state.hops.append("CNAME \(cname.name) → \(target)")
-                ctx.note(cname.name, "CNAME \(cname.name) → \(target): \(r?.message ?? "signature verified")", v)
+                ctx.record(cname.name, .link(type: .cname, owner: cname.name, target: target, reason: r), v)
                 next = target
             }
             if let target = next {
@@ -190,11 +190,11 @@ extension Validator {
             // Unsigned: walk to the closest provable cut (for DS, in the parent, where the DS RRset would live).
             switch await zoneStatus(for: type == .ds ? (name.parent ?? name) : name, ctx) {
             case .insecure(let r):
-                ctx.note(name, "unsigned answer: \(what) (insecure)", .insecure)
+                ctx.record(name, .unsignedDenial(name: name, what: what), .insecure)
                 return (.insecure, r)
             case .secure(let z, _):
                 let r = Reason(.denialMissing, "the answer says \(what), but carries no signed proof although \(z) is signed")
-                ctx.note(name, r.message, .bogus)
+                ctx.note(name, r, .bogus)
                 return (.bogus, r)
             case .bogus(let r): return (.bogus, r)
             case .indeterminate(let r): return (.indeterminate, r)
@@ -209,7 +209,7 @@ extension Validator {
                 return (.bogus, Reason(.badSigner, "the denial for \(name) is signed by \(zone), which the chain of trust does not show as a zone apex"))
             }
             if let soa = soaSet, soa.name == zone, case .invalid(let r) = verify(soa, authority, zone: zone, keys: keys, ctx) {
-                ctx.note(zone, "SOA in the negative answer: \(r.message)", .bogus)
+                ctx.note(zone, Reason(r.code, "SOA in the negative answer: \(r.message)"), .bogus)
                 return (.bogus, r)
             }
             let denial = verifiedDenialRecords(authority, zone: zone, keys: keys, ctx)
@@ -219,14 +219,14 @@ extension Validator {
             case .proven:
                 let how = checker.nsecs.isEmpty ? "NSEC3" : "NSEC"
                 let r = Reason(nameError ? .nameError : .noData, "\(what): proven by \(how) records of \(zone)")
-                ctx.note(zone, r.message, .secure)
+                ctx.note(zone, r, .secure)
                 return (.secure, r)
             case .insecure(let r):
-                ctx.note(zone, r.message, .insecure)
+                ctx.note(zone, r, .insecure)
                 return (.insecure, r)
             case .failed(let r):
                 let reason = denial.failure ?? r
-                ctx.note(zone, reason.message, .bogus)
+                ctx.note(zone, reason, .bogus)
                 return (.bogus, reason)
             }
         }
@@ -260,7 +260,7 @@ struct LookupState {
 
     mutating func finish(_ v: Verdict, _ r: Reason, _ ctx: LookupContext, final: DNSName? = nil) -> ValidatedAnswer {
         combine(v, r)
-        ctx.note(final ?? question.name, r.message, v)
+        ctx.note(final ?? question.name, r, v)
         if v != .secure { rrset = nil; kind = .noData }
         return finish(ctx, final: final ?? question.name)
     }

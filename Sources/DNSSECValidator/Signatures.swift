@@ -32,9 +32,13 @@ final class LookupContext: @unchecked Sendable {
     let now: UInt32
     let tracing: Bool
     init(limits: ValidatorLimits, now: UInt32, tracing: Bool = true) { self.limits = limits; self.now = now; self.tracing = tracing }
-    /// Record a trace step; the text is only built when the caller asked for a trace.
-    func note(_ zone: DNSName, _ text: @autoclosure () -> String, _ verdict: Verdict? = nil) {
-        if tracing && trace.count < limits.maxTraceSteps { trace.append(TraceStep(zone: zone.description, text(), verdict: verdict)) }
+    /// Record a trace step; the event is only built when the caller asked for a trace.
+    func record(_ zone: DNSName, _ event: @autoclosure () -> TraceEvent, _ verdict: Verdict? = nil) {
+        if tracing && trace.count < limits.maxTraceSteps { trace.append(TraceStep(zone: zone.description, event(), verdict: verdict)) }
+    }
+    /// Record a step whose outcome is a reason.
+    func note(_ zone: DNSName, _ reason: @autoclosure () -> Reason, _ verdict: Verdict? = nil) {
+        record(zone, .decided(reason()), verdict)
     }
 }
 

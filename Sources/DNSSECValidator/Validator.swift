@@ -177,7 +177,7 @@ public final class Validator: Sendable {
         let usableKeys = anchoredKeys.filter { VerifyingKey.supportedAlgorithms.contains($0.algorithm) }
         if usable.isEmpty && usableKeys.isEmpty {
             let r = DelegationRules.unusableDSReason(ds, zone: zone)
-            ctx.note(zone, r.message, .insecure)
+            ctx.note(zone, r, .insecure)
             return (.insecure(r), short)
         }
         let msg: Message
@@ -188,7 +188,7 @@ public final class Validator: Sendable {
         }
         guard let set = RRset.group(msg.answers.filter { $0.name == zone && $0.type == .dnskey }).first else {
             let r = Reason(.dnskeyMissing, "\(zone) has a \(what) (\(DelegationRules.describe(usable))) but no DNSKEY RRset was returned (\(msg.rcode))")
-            ctx.note(zone, r.message, .bogus)
+            ctx.note(zone, r, .bogus)
             return (.bogus(r), short)
         }
         // The whole set: an honest zone may publish more keys than any bound would guess, in any order.
@@ -202,7 +202,7 @@ public final class Validator: Sendable {
             let r = vouched.revoked.isEmpty
                 ? Reason(.dsMismatch, "\(DelegationRules.describe(usable)) at \(zone) matches no DNSKEY of \(zone) (\(all.count) keys: \(DelegationRules.sortedCanonically(all).prefix(limits.maxSignatureChecksPerRRset * 2).map { "\($0.keyTag)/\($0.algorithm)" }.joined(separator: ", "))\(all.count > limits.maxSignatureChecksPerRRset * 2 ? ", …" : ""))")
                 : Reason(.keyRevoked, "the DNSKEY of \(zone) named by the \(what) (\(vouched.revoked.map { String($0.keyTag) }.joined(separator: ", "))) has the REVOKE bit set (RFC 5011)")
-            ctx.note(zone, r.message, .bogus)
+            ctx.note(zone, r, .bogus)
             return (.bogus(r), short)
         }
         let sigs = msg.answers.filter { $0.type == .rrsig && $0.name == zone }
@@ -217,11 +217,11 @@ public final class Validator: Sendable {
                 }
                 reason = Reason(.noMatchingKey, "the \(what) of \(zone) names key\(entry.count == 1 ? "" : "s") \(entry.map(\.label).joined(separator: ", ")), present in its DNSKEY RRset, but no RRSIG over that RRset is by \(entry.count == 1 ? "it" : "one of them") (signed by \(signers.isEmpty ? "no key" : signers.joined(separator: ", ")))")
             }
-            ctx.note(zone, reason.message, .bogus)
+            ctx.note(zone, reason, .bogus)
             return (.bogus(reason), short)
         case .valid(let sig, _):
             let keys = DelegationRules.zoneKeys(all).map(TrustedKey.init)
-            ctx.note(zone, "DNSKEY RRset of \(zone) (\(all.count) keys) is signed by key \(sig.keyTag)/\(VerifyingKey.algorithmName(sig.algorithm)), which matches the \(what); valid until \(DNSTime.iso8601(UInt64(sig.expiration)))", .secure)
+            ctx.record(zone, .keysTrusted(zone: zone, keys: all.count, keyTag: sig.keyTag, algorithm: sig.algorithm, vouchedBy: what, validUntil: sig.expiration), .secure)
             let expires = min(sig.expiration, ctx.now &+ min(set.ttl, sig.originalTTL, limits.maxCacheTTL))
             return (.secure(zone: zone, keys: keys), expires)
         }
@@ -232,7 +232,7 @@ public final class Validator: Sendable {
     func zoneStatus(for target: DNSName, _ ctx: LookupContext) async -> ZoneStatus {
         guard let anchor = configuration.anchors.closest(to: target) else {
             let r = Reason(.noTrustAnchor, "no configured trust anchor covers \(target): it cannot be validated")
-            ctx.note(target, r.message, .indeterminate)
+            ctx.note(target, r, .indeterminate)
             return .indeterminate(r)
         }
         var current = await anchoredZone(anchor, ctx)
@@ -301,7 +301,7 @@ public final class Validator: Sendable {
         guard home.isSubdomain(of: signer), home != signer else { return nil }
         let names = path(from: signer, to: home)
         if names.count > limits.maxWalkLabels {
-            ctx.note(signer, "\(home) lies \(names.count) labels below \(signer), above the walk limit of \(limits.maxWalkLabels) (ValidatorLimits.maxWalkLabels): not checked for zone cuts below the signer")
+            ctx.record(signer, .cutCheckTooDeep(home: home, signer: signer, labels: names.count, limit: limits.maxWalkLabels))
             return nil
         }
         for n in names {
@@ -320,7 +320,7 @@ public final class Validator: Sendable {
             case .notACut:
                 zoneCache.put(n, .secure(zone: signer, keys: keys), expires: ctx.now &+ min(limits.cutCacheTTL, limits.maxCacheTTL))
             case .unavailable(let r):
-                ctx.note(n, "could not check whether \(n) is a zone cut below \(signer) (\(r.message)); the RRSIG's signer \(signer) stands as the zone of \(what)")
+                ctx.record(n, .cutCheckUnavailable(name: n, signer: signer, rrset: what, why: r))
                 return nil
             case .status(let s, let expires):
                 zoneCache.put(n, s, expires: expires)
@@ -365,13 +365,13 @@ public final class Validator: Sendable {
             switch verify(set, sigs, zone: parent, keys: keys, ctx) {
             case .invalid(let r):
                 let reason = Reason(r.code, "DS RRset of \(name): \(r.message)")
-                ctx.note(parent, reason.message, .bogus)
+                ctx.note(parent, reason, .bogus)
                 return .status(.bogus(reason), expires: short)
             case .valid(let sig, _):
                 let ds = set.rdatas.compactMap { rd -> DSData? in
                     if case .ds(let d)? = try? RData(type: .ds, wire: rd) { return d } else { return nil }
                 }
-                ctx.note(parent, "DS RRset of \(name) (\(ds.map { "\($0.keyTag)/\($0.algorithm)/\($0.digestType)" }.joined(separator: ", "))) is signed by \(parent) key \(sig.keyTag)", .secure)
+                ctx.record(parent, .dsVerified(owner: name, parent: parent, records: ds.map { "\($0.keyTag)/\($0.algorithm)/\($0.digestType)" }, keyTag: sig.keyTag), .secure)
                 let r = await dnskeys(of: name, ds: ds, anchoredKeys: [], what: "DS in \(parent)", ctx)
                 return .status(r.status, expires: min(r.expires, ctx.now &+ min(set.ttl, limits.maxCacheTTL)))
             }
@@ -381,22 +381,22 @@ public final class Validator: Sendable {
         let denial = verifiedDenialRecords(msg.authorities, zone: parent, keys: keys, ctx)
         if denial.records.isEmpty {
             if let r = denial.failure {
-                ctx.note(parent, "no valid proof about DS \(name): \(r.message)", .bogus)
+                ctx.note(parent, Reason(r.code, "no valid proof about DS \(name): \(r.message)"), .bogus)
                 return .status(.bogus(r), expires: short)
             }
             // No proof at all. Unsigned negative answer from a secure zone.
             let r = Reason(.denialMissing, "\(parent) is signed but its answer that \(name) has no DS carries no valid NSEC/NSEC3 proof")
-            ctx.note(parent, r.message, .bogus)
+            ctx.note(parent, r, .bogus)
             return .status(.bogus(r), expires: short)
         }
         let checker = DenialChecker(zone: parent, records: denial.records, limits: limits)
         switch checker.dsAbsence(name) {
         case .notACut: return .notACut
         case .insecureDelegation(let r):
-            ctx.note(parent, r.message, .insecure)
+            ctx.note(parent, r, .insecure)
             return .status(.insecure(r), expires: ctx.now &+ min(limits.cutCacheTTL, limits.maxCacheTTL))
         case .failed(let r):
-            ctx.note(parent, r.message, .bogus)
+            ctx.note(parent, r, .bogus)
             return .status(.bogus(r), expires: short)
         }
     }
