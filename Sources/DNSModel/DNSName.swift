@@ -131,7 +131,8 @@ public struct DNSName: Sendable, Hashable, Comparable, CustomStringConvertible {
         var i = 0
         while i < out.count, out[i] != 0 {
             let len = Int(out[i])
-            for j in (i + 1)..<(i + 1 + len) where out[j] >= 0x41 && out[j] <= 0x5A { out[j] |= 0x20 }
+            // Bounds-checked: also called on RDATA octets that may not hold a well-formed name (left as they are).
+            for j in (i + 1)..<min(i + 1 + len, out.count) where out[j] >= 0x41 && out[j] <= 0x5A { out[j] |= 0x20 }
             i += 1 + len
         }
         return out

@@ -6,8 +6,12 @@ extension Validator {
     /// One attempt at `name`/`type` (see `resolve`, which may make several).
     func resolveOnce(name: DNSName, type: RRType, _ ctx: LookupContext) async -> ValidatedAnswer {
         let question = Question(name: name, type: type)
+        if let r = QuestionRules.unvalidatableType(question) ?? QuestionRules.dsWithoutAnchorAbove(question, anchors: configuration.anchors) {
+            var state = LookupState(question: question)
+            return state.finish(.indeterminate, r, ctx)
+        }
         // Round trip 1: the answer and, speculatively, the chain of trust above it, all at once.
-        if ctx.route == 0 { prefetch(chainQuestions(for: name, limit: 6, now: ctx.now)) }
+        if ctx.route == 0 { prefetch(chainQuestions(for: name, limit: limits.prefetchDepth, now: ctx.now)) }
         var state = LookupState(question: question)
         var current = name
         var visited: Set<DNSName> = [name]
@@ -28,7 +32,7 @@ extension Validator {
                 state.rrset = v == .secure ? Self.capTTL(set, state.signatures, now: ctx.now) : set
                 state.wildcard = wildcard
                 state.kind = .data
-                ctx.note(set.name, "\(set.type) RRset of \(set.name) (\(set.rdatas.count) record\(set.rdatas.count == 1 ? "" : "s")): \(r?.message ?? "signature verified")\(wildcard ? " (wildcard expansion, non-existence of the name proven)" : "")", v)
+                ctx.record(set.name, .rrset(owner: set.name, type: set.type, records: set.rdatas.count, wildcard: wildcard, reason: r), v)
                 return state.finish(ctx, final: current)
             }
             var next: DNSName?
@@ -37,10 +41,9 @@ extension Validator {
                 let (v, r, _) = await validateData(dname, message, ctx)
                 state.combine(v, r)
                 state.chain.append(dname)
-                ctx.note(dname.name, "DNAME \(dname.name) → \(base): \(r?.message ?? "signature verified")", v)
-                let keep = current.labelCount - dname.name.labelCount
-                let labels = current.labels.prefix(keep).map(Array.init) + base.labels.map(Array.init)
-                guard let target = try? DNSName(labels: labels) else {
+                state.hops.append("DNAME \(dname.name) → \(base) (for \(current))")
+                ctx.record(dname.name, .link(type: .dname, owner: dname.name, target: base, reason: r), v)
+                guard let target = DNAMERules.substitute(current, owner: dname.name, target: base) else {
                     return state.finish(.bogus, Reason(.malformedAnswer, "DNAME substitution for \(current) yields a name over 255 octets"), ctx, final: current)
                 }
                 next = target
@@ -49,7 +52,8 @@ extension Validator {
                 let (v, r, _) = await validateData(cname, message, ctx)
                 state.combine(v, r)
                 state.chain.append(cname)
-                ctx.note(cname.name, "CNAME \(cname.name) → \(target): \(r?.message ?? "signature verified")", v)
+                state.hops.append("CNAME \(cname.name) → \(target)")
+                ctx.record(cname.name, .link(type: .cname, owner: cname.name, target: target, reason: r), v)
                 next = target
             }
             if let target = next {
@@ -65,7 +69,7 @@ extension Validator {
                     $0.type == .soa && target.isSubdomain(of: $0.name)
                 }
                 if !answered && !negativeHere {
-                    if ctx.route == 0 { prefetch(chainQuestions(for: target, limit: 6, now: ctx.now)) }
+                    if ctx.route == 0 { prefetch(chainQuestions(for: target, limit: limits.prefetchDepth, now: ctx.now)) }
                     switch await fetch(Question(name: target, type: type), ctx) {
                     case .failure(let e):
                         return state.finish(.indeterminate, Reason(.upstreamError, "no answer for \(target) \(type): \(e)"), ctx, final: target)
@@ -87,12 +91,7 @@ extension Validator {
     /// until the signature expires.
     static func capTTL(_ set: RRset, _ sigs: [ResourceRecord], now: UInt32) -> RRset {
         var out = set
-        for r in sigs {
-            guard case .rrsig(let s)? = try? r.parsed() else { continue }
-            out.ttl = min(out.ttl, s.originalTTL)
-            let left = Int64(Int32(bitPattern: s.expiration &- now))
-            out.ttl = min(out.ttl, UInt32(max(0, left)))
-        }
+        out.ttl = RRSIGRules.cappedTTL(set, sigs.compactMap { if case .rrsig(let s)? = try? $0.parsed() { s } else { nil } }, now: now)
         return out
     }
 
@@ -115,7 +114,8 @@ extension Validator {
         let sigs = message.answers.filter { $0.type == .rrsig && $0.name == set.name }
         let signerNames = signers(of: set, in: sigs)
         guard let signer = signerNames.first else {
-            switch await zoneStatus(for: set.name, ctx) {
+            // Unsigned: walk to the closest provable cut (for a DS RRset, in the parent, where it lives).
+            switch await zoneStatus(for: set.type == .ds ? (set.name.parent ?? set.name) : set.name, ctx) {
             case .insecure(let r): return (.insecure, r, false)
             case .secure(let zone, _):
                 return (.bogus, Reason(.signaturesMissing, "\(set.name) \(set.type) carries no RRSIG, but \(zone) is signed and its chain of trust is secure: the zone or, more likely, the upstream resolver stripped the DNSSEC records (try another upstream)"), false)
@@ -125,6 +125,10 @@ extension Validator {
         }
         guard set.name.isSubdomain(of: signer) else {
             return (.bogus, Reason(.badSigner, "RRSIG over \(set.name) \(set.type) names signer \(signer), which is not an ancestor of the owner"), false)
+        }
+        // RFC 4035 §5.3.1 with RFC 4034 §5: a DS RRset belongs to the parent side of the cut; the child cannot sign it.
+        if set.type == .ds && signer == set.name {
+            return (.bogus, Reason(.badSigner, "the DS RRset of \(set.name) is signed by \(set.name) itself, but DS records live in (and are signed by) the parent zone"), false)
         }
         switch await zoneStatus(for: signer, ctx) {
         case .insecure(let r): return (.insecure, r, false)
@@ -154,22 +158,14 @@ extension Validator {
                     outcome = (.secure, nil, false)
                 }
             }
-            // RFC 4035 §5.3.1: the signer must be the zone that contains the RRset, with no zone cut between them.
-            // Checked down to the owner's parent (for a wildcard, to the closest encloser the denial proved): a cut
-            // at the owner itself would make the data occluded, which only the signer itself could have signed;
-            // stopping there saves one upstream query per name (see Docs/Validation.md).
+            // RFC 4035 §5.3.1: the zone is the one the RRSIG names (its chain is proven above); below the signer,
+            // DS questions down to the owner's parent (for a wildcard, to the closest encloser the denial proved)
+            // only look for a hidden cut. A cut at the owner itself would make the data occluded, which only the
+            // signer itself could have signed; stopping there saves one upstream query per name (Docs/Validation.md).
             let home = set.type == .ds || !set.name.isWildcard && closestEncloser == set.name
                 ? (set.name.parent ?? set.name) : closestEncloser
-            if home != signer {
-                switch await zoneStatus(for: home, ctx) {
-                case .secure(let z, _) where z == signer: break
-                case .secure(let z, _):
-                    return (.bogus, Reason(.badSigner, "RRSIG over \(set.name) \(set.type) is by \(signer), but \(set.name) belongs to the zone \(z) below it"), false)
-                case .insecure(let r):
-                    return (.bogus, Reason(.badSigner, "RRSIG over \(set.name) \(set.type) is by \(signer), but \(set.name) lies in a separate, unsigned zone: \(r.message)"), false)
-                case .bogus(let r): return (.bogus, r, false)
-                case .indeterminate(let r): return (.indeterminate, r, false)
-                }
+            if let (v, r) = await hiddenCut(below: signer, keys: keys, to: home, what: "\(set.name) \(set.type)", ctx) {
+                return (v, r, false)
             }
             return outcome
         }
@@ -183,17 +179,19 @@ extension Validator {
         let soaSet = RRset.group(authority.filter { $0.type == .soa }).first
         var signer: DNSName?
         for r in authority where r.type == .rrsig {
-            if case .rrsig(let s)? = try? r.parsed(), name.isSubdomain(of: s.signerName),
+            // A DS denial must come from the parent: the child's own NSEC at its apex proves nothing about DS.
+            if case .rrsig(let s)? = try? r.parsed(), name.isSubdomain(of: s.signerName), !(type == .ds && s.signerName == name),
                signer == nil || s.signerName.labelCount > signer!.labelCount { signer = s.signerName }
         }
         guard let zone = signer else {
-            switch await zoneStatus(for: name, ctx) {
+            // Unsigned: walk to the closest provable cut (for DS, in the parent, where the DS RRset would live).
+            switch await zoneStatus(for: type == .ds ? (name.parent ?? name) : name, ctx) {
             case .insecure(let r):
-                ctx.note(name, "unsigned answer: \(what) (insecure)", .insecure)
+                ctx.record(name, .unsignedDenial(name: name, what: what), .insecure)
                 return (.insecure, r)
             case .secure(let z, _):
                 let r = Reason(.denialMissing, "the answer says \(what), but carries no signed proof although \(z) is signed")
-                ctx.note(name, r.message, .bogus)
+                ctx.note(name, r, .bogus)
                 return (.bogus, r)
             case .bogus(let r): return (.bogus, r)
             case .indeterminate(let r): return (.indeterminate, r)
@@ -208,7 +206,7 @@ extension Validator {
                 return (.bogus, Reason(.badSigner, "the denial for \(name) is signed by \(zone), which the chain of trust does not show as a zone apex"))
             }
             if let soa = soaSet, soa.name == zone, case .invalid(let r) = verify(soa, authority, zone: zone, keys: keys, ctx) {
-                ctx.note(zone, "SOA in the negative answer: \(r.message)", .bogus)
+                ctx.note(zone, Reason(r.code, "SOA in the negative answer: \(r.message)"), .bogus)
                 return (.bogus, r)
             }
             let denial = verifiedDenialRecords(authority, zone: zone, keys: keys, ctx)
@@ -218,14 +216,14 @@ extension Validator {
             case .proven:
                 let how = checker.nsecs.isEmpty ? "NSEC3" : "NSEC"
                 let r = Reason(nameError ? .nameError : .noData, "\(what): proven by \(how) records of \(zone)")
-                ctx.note(zone, r.message, .secure)
+                ctx.note(zone, r, .secure)
                 return (.secure, r)
             case .insecure(let r):
-                ctx.note(zone, r.message, .insecure)
+                ctx.note(zone, r, .insecure)
                 return (.insecure, r)
             case .failed(let r):
                 let reason = denial.failure ?? r
-                ctx.note(zone, reason.message, .bogus)
+                ctx.note(zone, reason, .bogus)
                 return (.bogus, reason)
             }
         }
@@ -245,14 +243,21 @@ struct LookupState {
 
     init(question: Question) { self.question = question }
 
+    /// The CNAME/DNAME links followed so far, for reasons: a failure behind a link names the way it was reached.
+    var hops: [String] = []
+
     mutating func combine(_ v: Verdict, _ r: Reason?) {
+        var r = r
+        if v != .secure, let inner = r, !hops.isEmpty, inner.code != .chainLoop, inner.code != .chainTooLong {
+            r = Reason(inner.code, "reached through \(hops.joined(separator: ", then ")): \(inner.message)")
+        }
         if v > verdict { verdict = v; reason = r }
         else if v == verdict && reason == nil { reason = r }
     }
 
     mutating func finish(_ v: Verdict, _ r: Reason, _ ctx: LookupContext, final: DNSName? = nil) -> ValidatedAnswer {
         combine(v, r)
-        ctx.note(final ?? question.name, r.message, v)
+        ctx.note(final ?? question.name, r, v)
         if v != .secure { rrset = nil; kind = .noData }
         return finish(ctx, final: final ?? question.name)
     }

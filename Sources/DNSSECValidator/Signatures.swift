@@ -2,15 +2,23 @@ import DNSCrypto
 import DNSModel
 import Upstream
 
-/// A DNSKEY trusted for a zone, with its libcrypto key parsed once.
-struct TrustedKey: Sendable {
-    let data: DNSKEYData
-    let tag: UInt16
-    let verifier: VerifyingKey?
+/// A zone key of a validated DNSKEY RRset, with its libcrypto key parsed on first use (a large honest set costs
+/// only the parses of the keys that sign something). A key with the REVOKE bit is kept, so that a signature by it is
+/// reported as such, but never used.
+final class TrustedKey: Sendable {
+    public let data: DNSKEYData
+    public let tag: UInt16
+    public var isRevoked: Bool { data.isRevoked }
+    private let parsed = Locked<VerifyingKey??>(nil)
     init(_ data: DNSKEYData) {
         self.data = data
         tag = data.keyTag
-        verifier = try? VerifyingKey(algorithm: data.algorithm, dnskeyPublicKey: data.publicKey)
+    }
+    var verifier: VerifyingKey? {
+        if let done = parsed.withLock({ $0 }) { return done }
+        let key = try? VerifyingKey(algorithm: data.algorithm, dnskeyPublicKey: data.publicKey)
+        parsed.withLock { $0 = .some(key) }
+        return key
     }
     var label: String { "\(tag)/\(VerifyingKey.algorithmName(data.algorithm))" }
 }
@@ -35,9 +43,13 @@ final class LookupContext: @unchecked Sendable {
     init(limits: ValidatorLimits, now: UInt32, tracing: Bool = true, route: Int = 0) {
         self.limits = limits; self.now = now; self.tracing = tracing; self.route = route
     }
-    /// Record a trace step; the text is only built when the caller asked for a trace.
-    func note(_ zone: DNSName, _ text: @autoclosure () -> String, _ verdict: Verdict? = nil) {
-        if tracing && trace.count < 500 { trace.append(TraceStep(zone: zone.description, text(), verdict: verdict)) }
+    /// Record a trace step; the event is only built when the caller asked for a trace.
+    func record(_ zone: DNSName, _ event: @autoclosure () -> TraceEvent, _ verdict: Verdict? = nil) {
+        if tracing && trace.count < limits.maxTraceSteps { trace.append(TraceStep(zone: zone.description, event(), verdict: verdict)) }
+    }
+    /// Record a step whose outcome is a reason.
+    func note(_ zone: DNSName, _ reason: @autoclosure () -> Reason, _ verdict: Verdict? = nil) {
+        record(zone, .decided(reason()), verdict)
     }
 }
 
@@ -76,26 +88,15 @@ extension Validator {
         var failure: Reason?
         func fail(_ r: Reason) { if failure == nil || r.code == .signatureInvalid { failure = r } }
         var checksHere = 0
-        let ownerLabels = set.name.isWildcard ? set.name.labelCount - 1 : set.name.labelCount
         for sig in sigs.prefix(ctx.limits.maxSignaturesPerRRset) {
-            guard sig.signerName == zone else {
-                fail(Reason(.badSigner, "RRSIG over \(what()) names signer \(sig.signerName), but the zone is \(zone)")); continue
+            if let r = RRSIGRules.fieldFailure(sig, over: set, zone: zone, now: ctx.now, clockSkew: ctx.limits.clockSkew) {
+                fail(r); continue
             }
-            guard set.name.isSubdomain(of: sig.signerName) else {
-                fail(Reason(.badSigner, "RRSIG signer \(sig.signerName) is not an ancestor of \(set.name)")); continue
-            }
-            guard Int(sig.labels) <= ownerLabels else {
-                fail(Reason(.signatureInvalid, "RRSIG over \(what()) has labels \(sig.labels) > \(ownerLabels)")); continue
-            }
-            let skew = ctx.limits.clockSkew ?? min(max((sig.expiration &- sig.inception) / 10, 3600), 86400)
-            guard SerialTime.lessOrEqual(sig.inception, ctx.now &+ skew) else {
-                fail(Reason(.signatureNotYetValid, "RRSIG over \(what()) by \(zone)/\(sig.algorithm)/\(sig.keyTag) is not valid before \(DNSTime.iso8601(UInt64(sig.inception))) (now \(DNSTime.iso8601(UInt64(ctx.now))), allowed skew \(skew) s)")); continue
-            }
-            guard SerialTime.lessOrEqual(ctx.now &- skew, sig.expiration) else {
-                fail(Reason(.signatureExpired, "RRSIG over \(what()) by \(zone)/\(sig.algorithm)/\(sig.keyTag) expired at \(DNSTime.iso8601(UInt64(sig.expiration))) (now \(DNSTime.iso8601(UInt64(ctx.now))), allowed skew \(skew) s)")); continue
-            }
-            let candidates = keys.filter { $0.tag == sig.keyTag && $0.data.algorithm == sig.algorithm }
+            let (candidates, revoked) = RRSIGRules.candidateKeys(for: sig, in: keys)
             if candidates.isEmpty {
+                if !revoked.isEmpty {
+                    fail(Reason(.keyRevoked, "RRSIG over \(what()) is by key \(sig.keyTag)/\(VerifyingKey.algorithmName(sig.algorithm)) of \(zone), which has the REVOKE bit set (RFC 5011 §3): its signatures are not used")); continue
+                }
                 fail(Reason(.noMatchingKey, "RRSIG over \(what()) is by key \(sig.keyTag)/\(VerifyingKey.algorithmName(sig.algorithm)), which is not a trusted DNSKEY of \(zone)")); continue
             }
             guard let signedOwner = Canonical.signedOwner(owner: set.name, rrsigLabels: sig.labels) else { continue }
@@ -108,17 +109,20 @@ extension Validator {
                 }
                 let memo = signatureCache.key(key, sig.signature, data)
                 if signatureCache.contains(memo) {
-                    return .valid(rrsig: sig, wildcardLabels: Int(sig.labels) < ownerLabels ? Int(sig.labels) : nil)
+                    return .valid(rrsig: sig, wildcardLabels: RRSIGRules.wildcardLabels(sig, owner: set.name))
                 }
                 guard ctx.signatureChecks < ctx.limits.maxSignatureChecksPerLookup,
                       checksHere < ctx.limits.maxSignatureChecksPerRRset else {
-                    return .invalid(Reason(.workLimit, "gave up on \(what()): more than \(ctx.limits.maxSignatureChecksPerRRset) signature checks for one RRset or \(ctx.limits.maxSignatureChecksPerLookup) for one lookup (KeyTrap defence)"))
+                    let which = checksHere >= ctx.limits.maxSignatureChecksPerRRset
+                        ? "\(ctx.limits.maxSignatureChecksPerRRset) signature checks for one RRset (ValidatorLimits.maxSignatureChecksPerRRset)"
+                        : "\(ctx.limits.maxSignatureChecksPerLookup) signature checks for one lookup (ValidatorLimits.maxSignatureChecksPerLookup)"
+                    return .invalid(Reason(.workLimit, "gave up on \(what()) after \(which): the KeyTrap limit (CVE-2023-50387) was hit\(failure.map { "; last failure: \($0.message)" } ?? "")"))
                 }
                 ctx.signatureChecks += 1
                 checksHere += 1
                 if verifier.verify(signature: sig.signature, message: data) {
                     signatureCache.insert(memo)
-                    return .valid(rrsig: sig, wildcardLabels: Int(sig.labels) < ownerLabels ? Int(sig.labels) : nil)
+                    return .valid(rrsig: sig, wildcardLabels: RRSIGRules.wildcardLabels(sig, owner: set.name))
                 }
                 fail(Reason(.signatureInvalid, "RRSIG over \(what()) by \(zone) key \(key.label) does not verify (data altered or wrong key)"))
             }

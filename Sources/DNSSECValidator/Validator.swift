@@ -20,8 +20,6 @@ public struct ValidatorLimits: Sendable, Hashable {
     public var maxSignatureChecksPerLookup = 128
     /// Labels walked from a trust anchor when looking for zone cuts.
     public var maxWalkLabels = 40
-    /// DS/DNSKEY records considered per set.
-    public var maxKeysPerSet = 32
     /// Allowed clock skew, seconds, on both ends of a signature's validity window. nil (the default) allows 10% of
     /// the signature's lifetime, clamped to 1 h … 24 h, as unbound does: clocks of small devices drift, and a window
     /// of 30 days tolerates a day. 0 disables the allowance.
@@ -39,6 +37,21 @@ public struct ValidatorLimits: Sendable, Hashable {
     public var maxCacheTTL: UInt32 = 3600
     /// Responses kept in the cache.
     public var cacheEntries = 100_000
+    /// Verified signatures remembered (a digest of key, signature and signed data each); cleared when full.
+    public var signatureCacheEntries = 50_000
+    /// Validated zone key sets and proven cuts remembered; cleared when full.
+    public var zoneCacheEntries = 4096
+    /// NSEC/NSEC3 RRsets of one section verified for a denial proof (a proof needs at most three or four).
+    public var maxDenialRRsetsPerSection = 16
+    /// Names below the trust anchor whose DS and DNSKEY are asked for speculatively with a cold lookup's answer.
+    public var prefetchDepth = 6
+    /// Seconds a failed chain step (bogus key set, missing proof) is remembered before it is tried again.
+    public var failureCacheTTL: UInt32 = 60
+    /// Seconds a proof that a name is not a zone cut, or is an unsigned delegation, is remembered (at most
+    /// `maxCacheTTL`).
+    public var cutCacheTTL: UInt32 = 300
+    /// Steps recorded in one lookup's trace.
+    public var maxTraceSteps = 500
     public init() {}
 }
 
@@ -79,8 +92,8 @@ public final class Validator: Sendable {
         self.configuration = configuration
         self.logger = logger
         responses = ResponseCache(capacity: configuration.limits.cacheEntries, maxTTL: configuration.limits.maxCacheTTL)
-        signatureCache = VerifiedSignatures(capacity: 50_000)
-        zoneCache = ZoneCache(capacity: 4096)
+        signatureCache = VerifiedSignatures(capacity: configuration.limits.signatureCacheEntries)
+        zoneCache = ZoneCache(capacity: configuration.limits.zoneCacheEntries)
     }
 
     var limits: ValidatorLimits { configuration.limits }
@@ -190,17 +203,12 @@ public final class Validator: Sendable {
     /// Fetch a zone's DNSKEY RRset and accept it if a key matching one of `ds` (or an anchored key) signs it.
     func dnskeys(of zone: DNSName, ds: [DSData], anchoredKeys: [DNSKEYData], what: String,
                  _ ctx: LookupContext) async -> (status: ZoneStatus, expires: UInt32) {
-        let short = ctx.now &+ 60
-        // Usable DS records: algorithms and digests we implement; SHA-1 ignored when SHA-256/384 present (RFC 4509 §3).
-        var usable = ds.filter { VerifyingKey.supportedAlgorithms.contains($0.algorithm) && DigestAlgorithm(dsDigestType: $0.digestType) != nil }
-        if usable.contains(where: { $0.digestType != 1 }) { usable.removeAll { $0.digestType == 1 } }
+        let short = ctx.now &+ limits.failureCacheTTL
+        let usable = DelegationRules.usableDS(ds)
         let usableKeys = anchoredKeys.filter { VerifyingKey.supportedAlgorithms.contains($0.algorithm) }
         if usable.isEmpty && usableKeys.isEmpty {
-            let algs = Set(ds.map { "\(VerifyingKey.algorithmName($0.algorithm))/digest \($0.digestType)" }).sorted().joined(separator: ", ")
-            let unsupportedAlg = ds.contains { !VerifyingKey.supportedAlgorithms.contains($0.algorithm) }
-            let r = Reason(unsupportedAlg ? .unsupportedAlgorithm : .unsupportedDigest,
-                           "the DS set of \(zone) names only algorithms or digests this validator does not implement (\(algs)): \(zone) is treated as insecure (RFC 4035 §5.2)")
-            ctx.note(zone, r.message, .insecure)
+            let r = DelegationRules.unusableDSReason(ds, zone: zone)
+            ctx.note(zone, r, .insecure)
             return (.insecure(r), short)
         }
         let msg: Message
@@ -210,44 +218,41 @@ public final class Validator: Sendable {
         case .success(let m): msg = m
         }
         guard let set = RRset.group(msg.answers.filter { $0.name == zone && $0.type == .dnskey }).first else {
-            let r = Reason(.dnskeyMissing, "\(zone) has a \(what) (DS \(usable.map { "\($0.keyTag)/\($0.algorithm)/\($0.digestType)" }.joined(separator: ", "))) but no DNSKEY RRset was returned (\(msg.rcode))")
-            ctx.note(zone, r.message, .bogus)
+            let r = Reason(.dnskeyMissing, "\(zone) has a \(what) (\(DelegationRules.describe(usable))) but no DNSKEY RRset was returned (\(msg.rcode))")
+            ctx.note(zone, r, .bogus)
             return (.bogus(r), short)
         }
-        let all = set.rdatas.prefix(limits.maxKeysPerSet).compactMap { rd -> DNSKEYData? in
+        // The whole set: an honest zone may publish more keys than any bound would guess, in any order.
+        let all = set.rdatas.compactMap { rd -> DNSKEYData? in
             if case .dnskey(let k)? = try? RData(type: .dnskey, wire: rd) { return k } else { return nil }
         }
         // Keys the DS set (or the anchor) vouches for.
-        var entry: [TrustedKey] = []
-        var revoked: [UInt16] = []
-        for k in all {
-            guard k.isZoneKey, k.protocol == 3 else { continue }
-            let matchesDS = usable.contains { d in
-                d.keyTag == k.keyTag && d.algorithm == k.algorithm &&
-                    DigestAlgorithm(dsDigestType: d.digestType)?.hash(zone.lowercased.wire + k.rdata) == d.digest
-            }
-            let anchored = usableKeys.contains { $0.algorithm == k.algorithm && $0.publicKey == k.publicKey }
-            guard matchesDS || anchored else { continue }
-            if k.isRevoked { revoked.append(k.keyTag); continue }
-            entry.append(TrustedKey(k))
-        }
+        let vouched = DelegationRules.vouchedKeys(all, zone: zone, ds: usable, anchored: usableKeys)
+        let entry = vouched.trusted.map(TrustedKey.init)
         if entry.isEmpty {
-            let dsText = usable.map { "DS \($0.keyTag)/\($0.algorithm)/\($0.digestType)" }.joined(separator: ", ")
-            let r = revoked.isEmpty
-                ? Reason(.dsMismatch, "\(dsText) at \(zone) matches no DNSKEY of \(zone) (keys: \(all.map { "\($0.keyTag)/\($0.algorithm)" }.joined(separator: ", ")))")
-                : Reason(.keyRevoked, "the DNSKEY of \(zone) named by the \(what) (\(revoked.map(String.init).joined(separator: ", "))) has the REVOKE bit set (RFC 5011)")
-            ctx.note(zone, r.message, .bogus)
+            let r = vouched.revoked.isEmpty
+                ? Reason(.dsMismatch, "\(DelegationRules.describe(usable)) at \(zone) matches no DNSKEY of \(zone) (\(all.count) keys: \(DelegationRules.sortedCanonically(all).prefix(limits.maxSignatureChecksPerRRset * 2).map { "\($0.keyTag)/\($0.algorithm)" }.joined(separator: ", "))\(all.count > limits.maxSignatureChecksPerRRset * 2 ? ", …" : ""))")
+                : Reason(.keyRevoked, "the DNSKEY of \(zone) named by the \(what) (\(vouched.revoked.map { String($0.keyTag) }.joined(separator: ", "))) has the REVOKE bit set (RFC 5011)")
+            ctx.note(zone, r, .bogus)
             return (.bogus(r), short)
         }
         let sigs = msg.answers.filter { $0.type == .rrsig && $0.name == zone }
         switch verify(set, sigs, zone: zone, keys: entry, ctx) {
         case .invalid(let r):
-            let reason = Reason(r.code, "DNSKEY RRset of \(zone): \(r.message)")
-            ctx.note(zone, reason.message, .bogus)
+            var reason = Reason(r.code, "DNSKEY RRset of \(zone): \(r.message)")
+            if r.code == .noMatchingKey {
+                // Name the keys the DS points at as well as the ones that do sign: the fix is on one side or the other.
+                let signers = sigs.compactMap { rr -> String? in
+                    guard case .rrsig(let s)? = try? rr.parsed(), s.typeCovered == .dnskey else { return nil }
+                    return "\(s.keyTag)/\(VerifyingKey.algorithmName(s.algorithm))"
+                }
+                reason = Reason(.noMatchingKey, "the \(what) of \(zone) names key\(entry.count == 1 ? "" : "s") \(entry.map(\.label).joined(separator: ", ")), present in its DNSKEY RRset, but no RRSIG over that RRset is by \(entry.count == 1 ? "it" : "one of them") (signed by \(signers.isEmpty ? "no key" : signers.joined(separator: ", ")))")
+            }
+            ctx.note(zone, reason, .bogus)
             return (.bogus(reason), short)
         case .valid(let sig, _):
-            let keys = all.filter { $0.isZoneKey && $0.protocol == 3 && !$0.isRevoked }.map(TrustedKey.init)
-            ctx.note(zone, "DNSKEY RRset of \(zone) (\(all.count) keys) is signed by key \(sig.keyTag)/\(VerifyingKey.algorithmName(sig.algorithm)), which matches the \(what); valid until \(DNSTime.iso8601(UInt64(sig.expiration)))", .secure)
+            let keys = DelegationRules.zoneKeys(all).map(TrustedKey.init)
+            ctx.record(zone, .keysTrusted(zone: zone, keys: all.count, keyTag: sig.keyTag, algorithm: sig.algorithm, vouchedBy: what, validUntil: sig.expiration), .secure)
             let expires = min(sig.expiration, ctx.now &+ min(set.ttl, sig.originalTTL, limits.maxCacheTTL))
             return (.secure(zone: zone, keys: keys), expires)
         }
@@ -258,7 +263,7 @@ public final class Validator: Sendable {
     func zoneStatus(for target: DNSName, _ ctx: LookupContext) async -> ZoneStatus {
         guard let anchor = configuration.anchors.closest(to: target) else {
             let r = Reason(.noTrustAnchor, "no configured trust anchor covers \(target): it cannot be validated")
-            ctx.note(target, r.message, .indeterminate)
+            ctx.note(target, r, .indeterminate)
             return .indeterminate(r)
         }
         var current = await anchoredZone(anchor, ctx)
@@ -276,14 +281,13 @@ public final class Validator: Sendable {
             guard case .secure(let zone, let keys) = current else { return current }
             // Another lookup may have finished this step while we waited for the one above.
             if let cached = cachedZone(n, ctx) { current = cached; continue }
-            let step = await shared(stepFlights, n, ctx, redo: { if case .status(let s, _) = $0 { Self.isTransient(s) } else { false } }) {
-                await dsStep(n, parent: zone, keys: keys, ctx)
-            }
-            switch step {
+            switch await sharedDSStep(n, parent: zone, keys: keys, ctx) {
             case .notACut:
                 // Remember that `n` lies inside the current zone, so the next walk through it starts here.
-                zoneCache.put(n, current, expires: ctx.now &+ min(300, limits.maxCacheTTL))
+                zoneCache.put(n, current, expires: ctx.now &+ min(limits.cutCacheTTL, limits.maxCacheTTL))
                 continue
+            case .unavailable(let r):
+                return .indeterminate(r)
             case .status(let s, let expires):
                 current = s
                 zoneCache.put(n, s, expires: expires)
@@ -292,7 +296,78 @@ public final class Validator: Sendable {
         return current
     }
 
-    enum DSStep: Sendable { case notACut; case status(ZoneStatus, expires: UInt32) }
+    /// A DS step, shared with concurrent lookups (see `shared`); outcomes that say more about the other lookup's
+    /// luck than about the zone are redone.
+    func sharedDSStep(_ n: DNSName, parent: DNSName, keys: [TrustedKey], _ ctx: LookupContext) async -> DSStep {
+        await shared(stepFlights, n, ctx, redo: {
+            switch $0 {
+            case .status(let s, _): Self.isTransient(s)
+            case .unavailable: true
+            case .notACut: false
+            }
+        }) {
+            await dsStep(n, parent: parent, keys: keys, ctx)
+        }
+    }
+
+    /// What a DS question at a name on the way down says.
+    enum DSStep: Sendable {
+        /// Proven: not a zone cut (the name is inside the parent's zone, or does not exist).
+        case notACut
+        /// Proven: a zone cut, with the status of the zone below it (secure with its keys, insecure, bogus, or
+        /// indeterminate when the DS was proven but the child's DNSKEY set could not be had).
+        case status(ZoneStatus, expires: UInt32)
+        /// No usable answer to the DS question (timeout, SERVFAIL, REFUSED, budget spent): nothing proven.
+        case unavailable(Reason)
+    }
+
+    /// RFC 4035 §5.3.1 below the signer: the RRset owned by `owner` and signed by `signer` must not lie in a zone
+    /// below the signer. The names strictly below `signer` down to `home` (the owner's parent, or a wildcard's
+    /// closest encloser) are checked for a hidden cut with DS questions answered by the signer's zone. A proven cut
+    /// makes the signature bogus; a DS question that gets no usable answer proves nothing, and the zone named by the
+    /// signature stands (a zone may sign names below its own delegations anyway, so refusing would cost availability
+    /// and buy no security): the trace says the check could not be made. Returns a verdict only when it decides.
+    func hiddenCut(below signer: DNSName, keys: [TrustedKey], to home: DNSName, what: String,
+                   _ ctx: LookupContext) async -> (Verdict, Reason)? {
+        guard home.isSubdomain(of: signer), home != signer else { return nil }
+        let names = path(from: signer, to: home)
+        if names.count > limits.maxWalkLabels {
+            ctx.record(signer, .cutCheckTooDeep(home: home, signer: signer, labels: names.count, limit: limits.maxWalkLabels))
+            return nil
+        }
+        for n in names {
+            if let cached = cachedZone(n, ctx) {
+                switch cached {
+                case .secure(let z, _) where z == signer: continue
+                case .secure(let z, _) where z.isSubdomain(of: signer):
+                    return (.bogus, Reason(.badSigner, "RRSIG over \(what) is by \(signer), but \(z) is a signed zone below it that holds the name (RFC 4035 §5.3.1)"))
+                case .insecure(let r):
+                    return (.bogus, Reason(.badSigner, "RRSIG over \(what) is by \(signer), but the name lies in a separate, unsigned zone: \(r.message)"))
+                case .bogus(let r): return (.bogus, r)
+                default: break  // nothing this walk can use: ask
+                }
+            }
+            switch await sharedDSStep(n, parent: signer, keys: keys, ctx) {
+            case .notACut:
+                zoneCache.put(n, .secure(zone: signer, keys: keys), expires: ctx.now &+ min(limits.cutCacheTTL, limits.maxCacheTTL))
+            case .unavailable(let r):
+                ctx.record(n, .cutCheckUnavailable(name: n, signer: signer, rrset: what, why: r))
+                return nil
+            case .status(let s, let expires):
+                zoneCache.put(n, s, expires: expires)
+                switch s {
+                case .secure(let z, _):
+                    return (.bogus, Reason(.badSigner, "RRSIG over \(what) is by \(signer), but \(z) is a signed zone below it that holds the name (RFC 4035 §5.3.1)"))
+                case .insecure(let r):
+                    return (.bogus, Reason(.badSigner, "RRSIG over \(what) is by \(signer), but the name lies in a separate, unsigned zone: \(r.message)"))
+                case .bogus(let r): return (.bogus, r)
+                case .indeterminate(let r):
+                    return (.bogus, Reason(.badSigner, "RRSIG over \(what) is by \(signer), but \(signer) proves a delegation to \(n) below it (its DNSKEY set could not be had: \(r.message))"))
+                }
+            }
+        }
+        return nil
+    }
 
     /// An outcome that may say more about the lookup that produced it (its upstream luck, its own budget of
     /// signature checks) than about the zone: not taken over from another lookup. (Indeterminate is also never
@@ -307,27 +382,27 @@ public final class Validator: Sendable {
 
     /// Ask for `name DS` and decide: a secure cut (then its DNSKEYs), a proven unsigned delegation, or no cut.
     func dsStep(_ name: DNSName, parent: DNSName, keys: [TrustedKey], _ ctx: LookupContext) async -> DSStep {
-        let short = ctx.now &+ 60
+        let short = ctx.now &+ limits.failureCacheTTL
         let msg: Message
         switch await fetch(Question(name: name, type: .ds), ctx) {
-        case .failure(let e): return .status(.indeterminate(Reason(.upstreamError, "could not fetch DS \(name): \(e)")), expires: ctx.now)
+        case .failure(let e): return .unavailable(Reason(.upstreamError, "could not fetch DS \(name): \(e)"))
         case .success(let m): msg = m
         }
         guard msg.rcode == .noError || msg.rcode == .nxDomain else {
-            return .status(.indeterminate(Reason(.upstreamRCode, "the upstream answered \(msg.rcode) to DS \(name)")), expires: ctx.now)
+            return .unavailable(Reason(.upstreamRCode, "the upstream answered \(msg.rcode) to DS \(name)"))
         }
         if let set = RRset.group(msg.answers.filter { $0.name == name && $0.type == .ds }).first {
             let sigs = msg.answers.filter { $0.type == .rrsig && $0.name == name }
             switch verify(set, sigs, zone: parent, keys: keys, ctx) {
             case .invalid(let r):
                 let reason = Reason(r.code, "DS RRset of \(name): \(r.message)")
-                ctx.note(parent, reason.message, .bogus)
+                ctx.note(parent, reason, .bogus)
                 return .status(.bogus(reason), expires: short)
             case .valid(let sig, _):
-                let ds = set.rdatas.prefix(limits.maxKeysPerSet).compactMap { rd -> DSData? in
+                let ds = set.rdatas.compactMap { rd -> DSData? in
                     if case .ds(let d)? = try? RData(type: .ds, wire: rd) { return d } else { return nil }
                 }
-                ctx.note(parent, "DS RRset of \(name) (\(ds.map { "\($0.keyTag)/\($0.algorithm)/\($0.digestType)" }.joined(separator: ", "))) is signed by \(parent) key \(sig.keyTag)", .secure)
+                ctx.record(parent, .dsVerified(owner: name, parent: parent, records: ds.map { "\($0.keyTag)/\($0.algorithm)/\($0.digestType)" }, keyTag: sig.keyTag), .secure)
                 let r = await dnskeys(of: name, ds: ds, anchoredKeys: [], what: "DS in \(parent)", ctx)
                 return .status(r.status, expires: min(r.expires, ctx.now &+ min(set.ttl, limits.maxCacheTTL)))
             }
@@ -337,22 +412,22 @@ public final class Validator: Sendable {
         let denial = verifiedDenialRecords(msg.authorities, zone: parent, keys: keys, ctx)
         if denial.records.isEmpty {
             if let r = denial.failure {
-                ctx.note(parent, "no valid proof about DS \(name): \(r.message)", .bogus)
+                ctx.note(parent, Reason(r.code, "no valid proof about DS \(name): \(r.message)"), .bogus)
                 return .status(.bogus(r), expires: short)
             }
             // No proof at all. Unsigned negative answer from a secure zone.
             let r = Reason(.denialMissing, "\(parent) is signed but its answer that \(name) has no DS carries no valid NSEC/NSEC3 proof")
-            ctx.note(parent, r.message, .bogus)
+            ctx.note(parent, r, .bogus)
             return .status(.bogus(r), expires: short)
         }
         let checker = DenialChecker(zone: parent, records: denial.records, limits: limits)
         switch checker.dsAbsence(name) {
         case .notACut: return .notACut
         case .insecureDelegation(let r):
-            ctx.note(parent, r.message, .insecure)
-            return .status(.insecure(r), expires: ctx.now &+ min(300, limits.maxCacheTTL))
+            ctx.note(parent, r, .insecure)
+            return .status(.insecure(r), expires: ctx.now &+ min(limits.cutCacheTTL, limits.maxCacheTTL))
         case .failed(let r):
-            ctx.note(parent, r.message, .bogus)
+            ctx.note(parent, r, .bogus)
             return .status(.bogus(r), expires: short)
         }
     }
@@ -362,7 +437,7 @@ public final class Validator: Sendable {
                                _ ctx: LookupContext) -> (records: [ResourceRecord], failure: Reason?) {
         var out: [ResourceRecord] = []
         var failure: Reason?
-        let sets = RRset.group(section.filter { $0.type == .nsec || $0.type == .nsec3 }).prefix(16)
+        let sets = RRset.group(section.filter { $0.type == .nsec || $0.type == .nsec3 }).prefix(limits.maxDenialRRsetsPerSection)
         for set in sets where set.name.isSubdomain(of: zone) {
             let sigs = section.filter { $0.type == .rrsig && $0.name == set.name }
             switch verify(set, sigs, zone: zone, keys: keys, ctx) {

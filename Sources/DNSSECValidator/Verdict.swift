@@ -1,3 +1,4 @@
+import DNSCrypto
 import DNSModel
 
 /// The outcome of validation (RFC 4033 §5): secure, insecure, bogus, or indeterminate.
@@ -34,6 +35,8 @@ public struct Reason: Sendable, Hashable, CustomStringConvertible {
         case nsec3IterationsTooHigh = "nsec3-iterations-too-high"
         case optOut = "opt-out"
         case noTrustAnchor = "no-trust-anchor"
+        /// A question whose answer cannot be validated as an RRset (type RRSIG).
+        case typeNotValidatable = "type-not-validatable"
         case chainTooLong = "chain-too-long"
         case chainLoop = "chain-loop"
         case workLimit = "work-limit"
@@ -72,12 +75,60 @@ public struct Reason: Sendable, Hashable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// One step of the chain of trust, for `--trace`.
+/// What one step of a lookup established, as data: tests and programs match on these; `text` renders them.
+public enum TraceEvent: Sendable, Hashable {
+    /// A zone's DNSKEY RRset was accepted: key `keyTag`/`algorithm` signs it and matches `vouchedBy` (the trust
+    /// anchor, or the DS in the parent).
+    case keysTrusted(zone: DNSName, keys: Int, keyTag: UInt16, algorithm: UInt8, vouchedBy: String, validUntil: UInt32)
+    /// A DS RRset (records as tag/algorithm/digest type) was verified with key `keyTag` of the parent.
+    case dsVerified(owner: DNSName, parent: DNSName, records: [String], keyTag: UInt16)
+    /// The answer's RRset was judged; `reason` is nil when its signature verified.
+    case rrset(owner: DNSName, type: RRType, records: Int, wildcard: Bool, reason: Reason?)
+    /// A CNAME or DNAME link was followed; `reason` is nil when its signature verified.
+    case link(type: RRType, owner: DNSName, target: DNSName, reason: Reason?)
+    /// A DS question below an RRSIG's signer, asked only to look for a hidden cut, got no usable answer: the check
+    /// could not be made and the signer's zone stands.
+    case cutCheckUnavailable(name: DNSName, signer: DNSName, rrset: String, why: Reason)
+    /// The names below the signer lie too deep to be checked for a hidden cut (`ValidatorLimits.maxWalkLabels`).
+    case cutCheckTooDeep(home: DNSName, signer: DNSName, labels: Int, limit: Int)
+    /// An unsigned negative answer in a provably unsigned zone.
+    case unsignedDenial(name: DNSName, what: String)
+    /// A step that decided the outcome: its reason (a failure, an insecure delegation, a proven denial).
+    case decided(Reason)
+    /// Free text (steps built by callers).
+    case note(String)
+
+    /// The sentence `--trace` prints.
+    public var text: String {
+        switch self {
+        case let .keysTrusted(zone, keys, tag, alg, by, until):
+            return "DNSKEY RRset of \(zone) (\(keys) keys) is signed by key \(tag)/\(VerifyingKey.algorithmName(alg)), which matches the \(by); valid until \(DNSTime.iso8601(UInt64(until)))"
+        case let .dsVerified(owner, parent, records, tag):
+            return "DS RRset of \(owner) (\(records.joined(separator: ", "))) is signed by \(parent) key \(tag)"
+        case let .rrset(owner, type, records, wildcard, reason):
+            return "\(type) RRset of \(owner) (\(records) record\(records == 1 ? "" : "s")): \(reason?.message ?? "signature verified")\(wildcard ? " (wildcard expansion, non-existence of the name proven)" : "")"
+        case let .link(type, owner, target, reason):
+            return "\(type) \(owner) → \(target): \(reason?.message ?? "signature verified")"
+        case let .cutCheckUnavailable(name, signer, rrset, why):
+            return "could not check whether \(name) is a zone cut below \(signer) (\(why.message)); the RRSIG's signer \(signer) stands as the zone of \(rrset)"
+        case let .cutCheckTooDeep(home, signer, labels, limit):
+            return "\(home) lies \(labels) labels below \(signer), above the walk limit of \(limit) (ValidatorLimits.maxWalkLabels): not checked for zone cuts below the signer"
+        case let .unsignedDenial(_, what):
+            return "unsigned answer: \(what) (insecure)"
+        case let .decided(r): return r.message
+        case let .note(text): return text
+        }
+    }
+}
+
+/// One step of the chain of trust, for `--trace`: the typed event, the zone it concerns, and the verdict it gave.
 public struct TraceStep: Sendable, Hashable, CustomStringConvertible {
     public let zone: String
-    public let text: String
+    public let event: TraceEvent
     public let verdict: Verdict?
-    public init(zone: String, _ text: String, verdict: Verdict? = nil) { self.zone = zone; self.text = text; self.verdict = verdict }
+    public init(zone: String, _ event: TraceEvent, verdict: Verdict? = nil) { self.zone = zone; self.event = event; self.verdict = verdict }
+    public init(zone: String, _ text: String, verdict: Verdict? = nil) { self.init(zone: zone, .note(text), verdict: verdict) }
+    public var text: String { event.text }
     public var description: String { verdict.map { "[\($0)] \(text)" } ?? text }
 }
 

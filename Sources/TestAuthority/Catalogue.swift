@@ -78,6 +78,15 @@ struct Builder {
         /// DS digest types to publish in the parent.
         var digests: [UInt8] = [2]
         var kskFlags: UInt16 = 257
+        var zskFlags: UInt16 = 256
+        /// Further (honest, unused) ZSKs published in the DNSKEY RRset.
+        var extraZSKs = 0
+        /// Serve the DNSKEY RRset in random order.
+        var shuffleKeys = false
+        /// DS records of an unsupported digest type (3) published in the parent before the real one.
+        var unusableDSFirst = 0
+        /// Names whose DS question (answered by this zone) gets REFUSED.
+        var refuseDS: [String] = []
         var rsaBits: UInt16 = 2048
         /// Post-signing change (broken variants).
         var breakage: Breakage = .none
@@ -162,6 +171,25 @@ struct Builder {
         nsec3.text = "*.wild IN IPSECKEY 10 1 4 192.0.2.38 \(b64(ed25519Key))\nhost IN A 192.0.2.20\n"
         var optout = Def(name: "optout.test.", algorithm: 13, denial: .nsec3(iterations: 0, salt: [], optOut: true))
         optout.children = [Def(name: "insecure.optout.test.", algorithm: nil)]
+        // A wildcard that has no IPSECKEY (wildcard NODATA in an opt-out span) and a delegation whose child is not
+        // served (NODATA from the parent, proven only by the opt-out span).
+        optout.text = "*.wild IN A 192.0.2.90\nnochild IN NS ns.nochild.invalid.\n"
+        // rate.nsec.test. CNAME to the apex of a separately signed child zone that holds the record asked for.
+        var dev = secure("dev.nsec.test.", 15)
+        dev.text = "@ 3600 IN IPSECKEY 10 1 4 192.0.2.77 \(b64(ed25519Key))\n"
+        nsec.children = [dev]
+        nsec.text += "rate IN CNAME dev.nsec.test.\n"
+        // Wildcard and deep names whose DS questions below the signer the upstream refuses.
+        var refuse = secure("refuse-ds.test.", 13)
+        refuse.text = "*.wild IN IPSECKEY 10 1 4 192.0.2.38 \(b64(ed25519Key))\ngw.a.b IN IPSECKEY 10 1 4 192.0.2.38 \(b64(ed25519Key))\n"
+        refuse.refuseDS = ["wild.refuse-ds.test.", "b.refuse-ds.test.", "a.b.refuse-ds.test."]
+        // 40 honest keys served in random order; a DS set of 40 whose only usable record is the last.
+        var manyKeys = secure("manykeys.test.", 13); manyKeys.extraZSKs = 38; manyKeys.shuffleKeys = true
+        var manyDS = secure("manyds.test.", 13); manyDS.unusableDSFirst = 39
+        // A zone whose ZSK (the key signing its data) has the REVOKE bit.
+        var revokedZSK = secure("revoked-zsk.test.", 13); revokedZSK.zskFlags = 256 | 0x80
+        // A signed zone below an unsigned one, without a DS there: validatable only from its own trust anchor.
+        let island = Def(name: "island.unsigned.test.", algorithm: 13, digests: [])
         func broken(_ name: String, _ b: Breakage, alg: UInt8 = 13) -> Def {
             var d = Def(name: name, algorithm: alg); d.breakage = b; return d
         }
@@ -178,7 +206,8 @@ struct Builder {
             secure("rsasha256.test.", 8), secure("rsasha512.test.", 10), ecdsa256, secure("ecdsa384.test.", 14),
             secure("ed25519.test.", 15), secure("ed448.test.", 16), sha1, sha384,
             broken("ds-sha1-ignored.test.", .sha1Ignored), nsec, nsec3, optout,
-            Def(name: "unsigned.test.", algorithm: nil),
+            Def(name: "unsigned.test.", algorithm: nil, children: [island]),
+            refuse, manyKeys, manyDS, revokedZSK,
             broken("unsupported-alg.test.", .unsupportedAlgorithm),
             broken("unsupported-digest.test.", .unsupportedDigest),
             Def(name: "nsec3-iter.test.", algorithm: 13, denial: .nsec3(iterations: 200, salt: [1, 2], optOut: false)),
@@ -258,15 +287,21 @@ struct Builder {
                 let ds = makeDS(owner: apex, dnskeyRDATA: fake.rdata)
                 return Built(zones: zones + [zone], ds: [ResourceRecord(name: apex, ttl: 3600, .ds(ds))], ksk: nil)
             }
-            keys = try ZoneKeys(algorithm: alg, rsaBits: def.rsaBits, kskFlags: def.kskFlags)
+            keys = try ZoneKeys(algorithm: alg, rsaBits: def.rsaBits, kskFlags: def.kskFlags, zskFlags: def.zskFlags)
             if def.breakage == .keyTrap, let zsk = keys?.zsk { extraKeys = Self.collidingKeys(zsk.dnskeyRDATA, count: 40) }
+            for _ in 0..<def.extraZSKs { extraKeys.append(try SigningKey(algorithm: alg, flags: 256, bits: def.rsaBits).dnskeyRDATA) }
         }
         var zone = try SignedZone(apex: apex, records: records, keys: keys, denial: def.denial,
                                   inception: inception, expiration: expiration, extraDNSKEYs: extraKeys)
+        zone.shuffleDNSKEYs = def.shuffleKeys
+        zone.refusedDSQuestions = Set(try def.refuseDS.map { try DNSName($0) })
         let gw = RRsetKey(name: try apex.prepending(Array("gw".utf8)), type: .ipseckey)
         var dsRecords: [ResourceRecord] = []
         if let keys {
-            dsRecords = def.digests.map { ResourceRecord(name: apex, ttl: 3600, .ds(makeDS(owner: apex, dnskeyRDATA: keys.ksk.dnskeyRDATA, digestType: $0))) }
+            dsRecords = (0..<def.unusableDSFirst).map { _ in
+                ResourceRecord(name: apex, ttl: 3600, .ds(makeDS(owner: apex, dnskeyRDATA: keys.ksk.dnskeyRDATA, digestType: 3)))
+            }
+            dsRecords += def.digests.map { ResourceRecord(name: apex, ttl: 3600, .ds(makeDS(owner: apex, dnskeyRDATA: keys.ksk.dnskeyRDATA, digestType: $0))) }
         }
         switch def.breakage {
         case .none, .unsupportedAlgorithm: break

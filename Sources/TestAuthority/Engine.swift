@@ -47,6 +47,11 @@ public struct AnswerEngine: Sendable {
             steps += 1
             guard visited.insert(target).inserted else { break }
             guard let zone = zone(for: target, type: q.type) else { response.rcode = .refused; break }
+            if q.type == .ds, zone.refusedDSQuestions.contains(target) {
+                response.rcode = .refused
+                sections = Sections()
+                break
+            }
             switch resolve(target, q.type, in: zone, into: &sections, dnssecOK: dnssecOK) {
             case .done: break
             case .nxdomain: response.rcode = .nxDomain
@@ -75,6 +80,7 @@ public struct AnswerEngine: Sendable {
     func rrsetRecords(_ zone: SignedZone, _ key: RRsetKey, dnssecOK: Bool, owner: DNSName? = nil) -> [ResourceRecord] {
         guard let set = zone.rrsets[key] else { return [] }
         var out = set.records
+        if zone.shuffleDNSKEYs && key.type == .dnskey { out.shuffle() }
         if dnssecOK { out += zone.signatures[key] ?? [] }
         if let owner { out = out.map { var r = $0; r.name = owner; return r } }
         return out

@@ -11,9 +11,9 @@ public enum Denial: Sendable, Hashable {
 public struct ZoneKeys: Sendable {
     public let ksk: SigningKey
     public let zsk: SigningKey
-    public init(algorithm: UInt8, rsaBits: UInt16 = 2048, kskFlags: UInt16 = 257) throws(CryptoError) {
+    public init(algorithm: UInt8, rsaBits: UInt16 = 2048, kskFlags: UInt16 = 257, zskFlags: UInt16 = 256) throws(CryptoError) {
         ksk = try SigningKey(algorithm: algorithm, flags: kskFlags, bits: rsaBits)
-        zsk = try SigningKey(algorithm: algorithm, flags: 256, bits: rsaBits)
+        zsk = try SigningKey(algorithm: algorithm, flags: zskFlags, bits: rsaBits)
     }
 }
 
@@ -52,6 +52,10 @@ public struct SignedZone: Sendable {
     /// Behaviour switches for deliberately broken answers that cannot be expressed as zone data.
     public var forgeDenial = false
     public var omitWildcardProof = false
+    /// Serve the DNSKEY RRset in a fresh random order for every response (as unbound does).
+    public var shuffleDNSKEYs = false
+    /// DS questions for these names (answered by this zone) get REFUSED, like a broken server behind a resolver.
+    public var refusedDSQuestions: Set<DNSName> = []
 
     public var isSigned: Bool { keys != nil }
 

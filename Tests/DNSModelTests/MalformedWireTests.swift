@@ -5,6 +5,15 @@ import Testing
 struct MalformedWireTests {
     static let aRecordAtRoot: [UInt8] = [0] + [0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]
 
+    /// Canonical form of name-carrying RDATA that does not hold a well-formed name (found by the ldns differential
+    /// test, which alters RDATA octets): no crash, the octets come back with only in-bounds letters lower-cased.
+    @Test func canonicalFormOfBrokenNameRDATA() {
+        #expect(Canonical.rdata(type: .ns, [3, 0x41, 0x42]) == [3, 0x61, 0x62])
+        #expect(Canonical.rdata(type: .cname, [0xC0, 0x41]) == [0xC0, 0x61])
+        #expect(Canonical.rdata(type: .dname, [5, 0x41, 0, 9]) == [5, 0x61, 0, 9])
+        #expect(Canonical.rdata(type: .ns, []) == [])
+    }
+
     @Test func truncatedHeader() {
         #expect(decodeError([]) == .truncated(what: "header ID", offset: 0))
         #expect(decodeError([0x12]) == .truncated(what: "header ID", offset: 0))

@@ -89,6 +89,25 @@ func hostileValidator(_ h: TestHierarchy, _ rewrite: @escaping @Sendable (Questi
         #expect(a.reason?.code == .signaturesMissing)
     }
 
+    /// A DNAME RRset whose RDATA holds no well-formed name, with its genuine RRSIG: DNAME RDATA is not decompressed
+    /// by the wire decoder, so it reaches canonical form as sent. Before the bounds check in `DNSName.lowerWire`
+    /// this crashed the process; now it is simply bogus.
+    @Test func malformedDNAMERDATAIsBogusNotACrash() async throws {
+        let h = try await TestHierarchy.shared()
+        let owner = try DNSName("alias.nsec.test.")
+        let v = try hostileValidator(h) { q, m in
+            guard q.name == owner, q.type == .dname else { return m }
+            var m = m
+            m.answers = m.answers.map { r in
+                guard r.type == .dname else { return r }
+                return ResourceRecord(name: r.name, type: .dname, ttl: r.ttl, rdata: [5, 0x41, 0x42])
+            }
+            return m
+        }
+        let a = await v.resolve(name: owner, type: .dname)
+        #expect(a.verdict == .bogus, "\(a.reason?.message ?? "-")")
+    }
+
     /// Random single-octet corruptions of a genuine signed response: never secure unless the records are unchanged.
     @Test func mutatedResponsesAreNeverFalselySecure() async throws {
         let h = try await TestHierarchy.shared()

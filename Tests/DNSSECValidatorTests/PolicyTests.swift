@@ -62,6 +62,13 @@ import Testing
         #expect(zones.first == ".")
         for z in [".", "test.", "ecdsa256.test.", "sub.ecdsa256.test."] { #expect(zones.contains(z)) }
         #expect(a.trace.last?.text.contains("IPSECKEY RRset of gw.a.b.sub.ecdsa256.test.") == true)
+        // The same steps as typed events: the DS and keys of each zone down to the signer, then the RRset.
+        let name = try DNSName("gw.a.b.sub.ecdsa256.test.")
+        if case .rrset(name, .ipseckey, 1, false, nil)? = a.trace.last?.event {} else { Issue.record("last step: \(String(describing: a.trace.last?.event))") }
+        let trusted = a.trace.compactMap { if case .keysTrusted(let z, _, _, _, _, _) = $0.event { z.description } else { nil } }
+        #expect(trusted == [".", "test.", "ecdsa256.test.", "sub.ecdsa256.test."])
+        let ds = a.trace.compactMap { if case .dsVerified(let owner, _, _, _) = $0.event { owner.description } else { nil } }
+        #expect(ds == ["test.", "ecdsa256.test.", "sub.ecdsa256.test."])
     }
 }
 

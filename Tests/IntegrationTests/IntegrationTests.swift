@@ -78,6 +78,12 @@ struct IntegrationTests {
         let theirs = DelvVerdict(output: delv.stdout + delv.stderr)
         let ours = try await CLI.run(["--server", server, "--trust-anchor", env.anchor, testCase.name])
 
+        guard testCase.delv == testCase.expected else {
+            // A documented disagreement (Scripts/testbed): delv gives its own verdict, we give the table's.
+            #expect(theirs == DelvVerdict(expected: testCase.delv), "delv changed its mind\n\(delv)")
+            #expect(ours.status == testCase.expected.exitCode, "ours:\n\(ours)")
+            return
+        }
         // Required: secure vs not secure, and authenticated denial vs not, agree exactly.
         #expect((ours.status == 0) == (theirs == .secure), "delv: \(theirs)\n\(delv)\nours:\n\(ours)")
         #expect((ours.status == 1) == (theirs == .denial), "delv: \(theirs)\n\(delv)\nours:\n\(ours)")

@@ -135,6 +135,8 @@ struct TestbedCase: Sendable, CustomTestStringConvertible {
     var name: String
     var type: String
     var expected: Expected
+    /// delv's verdict where it knowingly differs from ours (`delv=VERDICT` in the table; see Scripts/testbed).
+    var delv: Expected
     var testDescription: String { "\(name) \(type) \(expected.rawValue)" }
 }
 
@@ -150,8 +152,14 @@ enum TestbedCases {
         guard let result = runProcessSync("/bin/bash", [testbedScript, "cases"]), result.status == 0 else { return [] }
         return result.stdout.split(separator: "\n").compactMap { line in
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            guard fields.count == 3, let expected = Expected(rawValue: fields[2]) else { return nil }
-            return TestbedCase(name: fields[0], type: fields[1], expected: expected)
+            guard fields.count >= 3, let expected = Expected(rawValue: fields[2]) else { return nil }
+            // Optional notes: delv=VERDICT, unbound=VERDICT (the validating unbound is checked by Scripts/testbed).
+            var delv = expected
+            for note in fields.dropFirst(3) where note.hasPrefix("delv=") {
+                guard let v = Expected(rawValue: String(note.dropFirst(5))) else { return nil }
+                delv = v
+            }
+            return TestbedCase(name: fields[0], type: fields[1], expected: expected, delv: delv)
         }
     }()
 
