@@ -8,6 +8,8 @@ struct BatchRunner {
     let output: Output
     let type: RRType
     let concurrency: Int
+    /// `--expect-gateway`, export checks and `--write-pubkey` (Delivery.swift), applied before printing.
+    var delivery = Delivery()
 
     func run(path: String) async throws -> Exit {
         let text: String
@@ -40,6 +42,7 @@ struct BatchRunner {
             }
             for _ in 0..<min(concurrency, targets.count) { addNext() }
             while let (i, outcome) = await group.next() {
+                let outcome = delivery.apply(outcome)
                 results[i] = outcome
                 done += 1
                 worst = max(worst, outcome.exit)
