@@ -64,8 +64,8 @@ struct WatchPolicy: Sendable {
     func refresh(now: UInt32, ttl: UInt32, expires: UInt32) -> UInt32 {
         let untilExpiry = expires &- now
         let horizon = Int32(bitPattern: untilExpiry) > 0 ? min(ttl, untilExpiry) : 0
-        let early = horizon - max(1, horizon / 10)
-        return now &+ max(minimumInterval, horizon > 0 ? early : 0)
+        let early = horizon > 0 ? horizon - max(1, horizon / 10) : 0
+        return now &+ max(minimumInterval, early)
     }
 
     func step(_ s: WatchedName, _ observation: WatchObservation, now: UInt32) -> Step {

@@ -1,0 +1,144 @@
+import DNSModel
+import DNSTransport
+import Foundation
+import Logging
+import Testing
+@testable import ipseckey_verify
+
+/// A clock the test moves by hand.
+final class FakeClock: WatchClock, @unchecked Sendable {
+    private let time: Locked<UInt32>
+    init(_ t: UInt32) { time = Locked(t) }
+    func now() -> UInt32 { time.withLock { $0 } }
+    func set(_ t: UInt32) { time.withLock { $0 = t } }
+    func sleep(until time: UInt32, limit: UInt32) async throws { try Task.checkCancellation() }
+}
+
+/// Lookup results the test scripts, and a count of lookups and change-command runs.
+final class Script: @unchecked Sendable {
+    let next = Locked<[String: WatchObservation]>([:])
+    let lookups = Locked(0)
+    let changes = Locked(0)
+    func set(_ name: String, _ o: WatchObservation) { next.withLock { $0[name] = o } }
+}
+
+@Suite struct WatchTests {
+    let t0: UInt32 = 1_800_000_000
+    let owner = try! DNSName("gw.example.net.")
+
+    func runner(_ dir: String, _ clock: FakeClock, _ script: Script) -> WatchRunner {
+        WatchRunner(directory: dir, clock: clock, logger: Logger(label: "watch-test"),
+                    lookup: { t in script.lookups.withLock { $0 += 1 }; return script.next.withLock { $0[t] } ?? .failed("no script") },
+                    onChange: { script.changes.withLock { $0 += 1 } })
+    }
+
+    @Test func refreshBeforeTheEarlierOfTTLAndExpiry() {
+        let p = WatchPolicy()
+        #expect(p.refresh(now: t0, ttl: 300, expires: t0 + 86400) == t0 + 270)
+        #expect(p.refresh(now: t0, ttl: 86400, expires: t0 + 1000) == t0 + 900)
+        #expect(p.refresh(now: t0, ttl: 0, expires: t0 + 1000) == t0 + 5)       // never a busy loop
+        #expect(p.refresh(now: t0, ttl: 300, expires: t0 - 10) == t0 + 5)       // already expired: soon
+    }
+
+    @Test func policyTransitions() {
+        let p = WatchPolicy()
+        let empty = WatchedName(owner: owner)
+        let files = ["gw.example.net.p10.1.pem": "A"]
+        let s1 = p.step(empty, .secure(files: files, ttl: 60, expires: t0 + 600), now: t0)
+        #expect(s1.action == .write(files))
+        #expect(s1.state.proofExpires == t0 + 600)
+        // Same key set again: nothing to do.
+        let s2 = p.step(s1.state, .secure(files: files, ttl: 60, expires: t0 + 700), now: t0 + 54)
+        #expect(s2.action == .none)
+        #expect(s2.state.proofExpires == t0 + 700)
+        // Bogus before expiry: keep; after expiry: remove.
+        let s3 = p.step(s2.state, .failed("bogus"), now: t0 + 100)
+        #expect(s3.action == .none)
+        #expect(s3.state.files == files)
+        #expect(s3.state.nextCheck <= t0 + 700)
+        let s4 = p.step(s3.state, .failed("bogus"), now: t0 + 700)
+        #expect(s4.action == .remove)
+        #expect(s4.state.files == nil)
+        // Denial: at once.
+        let s5 = p.step(s1.state, .denied("NXDOMAIN"), now: t0 + 10)
+        #expect(s5.action == .remove)
+    }
+
+    /// A key rollover rewrites the file and runs the command once; a bogus period keeps the old key until its
+    /// signatures expire, then removes it and runs the command; a denial removes at once.
+    @Test func rolloverBogusPeriodAndDenial() async throws {
+        let dir = try temporaryDirectory("watch")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = FakeClock(t0)
+        let script = Script()
+        let w = runner(dir, clock, script)
+        w.setTargets([("gw.example.net", owner)])
+        let name = "gw.example.net.p10.1.pem"
+
+        script.set("gw.example.net", .secure(files: [name: "KEY-1\n"], ttl: 60, expires: t0 + 600))
+        #expect(await w.round())
+        #expect(try String(contentsOfFile: dir + "/" + name, encoding: .utf8) == "KEY-1\n")
+        #expect(script.changes.withLock { $0 } == 1)
+
+        // Not due yet: no lookup.
+        clock.set(t0 + 10)
+        #expect(!(await w.round()))
+        #expect(script.lookups.withLock { $0 } == 1)
+
+        // Same keys at refresh: no rewrite, no command.
+        clock.set(w.nextWake)
+        #expect(clock.now() == t0 + 54)
+        #expect(!(await w.round()))
+        #expect(script.lookups.withLock { $0 } == 2)
+
+        // Rollover: new key, rewritten, command once.
+        script.set("gw.example.net", .secure(files: [name: "KEY-2\n"], ttl: 60, expires: t0 + 900))
+        clock.set(w.nextWake)
+        #expect(await w.round())
+        #expect(try String(contentsOfFile: dir + "/" + name, encoding: .utf8) == "KEY-2\n")
+        #expect(script.changes.withLock { $0 } == 2)
+
+        // Bogus: the old key stays while its signatures are valid.
+        script.set("gw.example.net", .failed("bogus: RRSIG does not verify"))
+        clock.set(w.nextWake)
+        #expect(!(await w.round()))
+        #expect(listing(dir) == [name])
+        clock.set(t0 + 899)
+        _ = await w.round()
+        #expect(listing(dir) == [name])
+        #expect(script.changes.withLock { $0 } == 2)
+        // The proof expires: removed , command once.
+        clock.set(t0 + 900)
+        #expect(await w.round())
+        #expect(listing(dir).isEmpty)
+        #expect(script.changes.withLock { $0 } == 3)
+
+        // Secure again, then an authenticated denial removes at once.
+        script.set("gw.example.net", .secure(files: [name: "KEY-3\n"], ttl: 60, expires: t0 + 5000))
+        clock.set(w.nextWake)
+        #expect(await w.round())
+        #expect(listing(dir) == [name])
+        script.set("gw.example.net", .denied("NXDOMAIN proven"))
+        clock.set(w.nextWake)
+        #expect(await w.round())
+        #expect(listing(dir).isEmpty)
+        #expect(script.changes.withLock { $0 } == 5)
+    }
+
+    @Test func reloadDropsNamesNoLongerListed() async throws {
+        let dir = try temporaryDirectory("watch-reload")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = FakeClock(t0)
+        let script = Script()
+        let w = runner(dir, clock, script)
+        let other = try DNSName("other.example.net.")
+        w.setTargets([("gw.example.net", owner), ("other.example.net", other)])
+        script.set("gw.example.net", .secure(files: ["gw.example.net.p10.1.pem": "A"], ttl: 60, expires: t0 + 600))
+        script.set("other.example.net", .secure(files: ["other.example.net.p10.1.pem": "B"], ttl: 60, expires: t0 + 600))
+        #expect(await w.round())
+        #expect(script.changes.withLock { $0 } == 1)   // once per round, not per name
+        #expect(listing(dir) == ["gw.example.net.p10.1.pem", "other.example.net.p10.1.pem"])
+        #expect(w.setTargets([("gw.example.net", owner)]))
+        #expect(listing(dir) == ["gw.example.net.p10.1.pem"])
+    }
+}
