@@ -214,6 +214,8 @@ struct IPSecKeyVerify: AsyncParsableCommand {
         config.tcpOnly = tcp
         config.cookies = !noCookies
         if let vt = validationTime { config.validationTime = Self.parseTime(vt) }
+        // --watch: every check asks the upstream afresh, so a cached copy never stands in for re-validation.
+        if watch { config.limits.maxCacheTTL = 0 }
         return config
     }
 

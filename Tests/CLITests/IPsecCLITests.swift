@@ -127,3 +127,34 @@ func listing(_ dir: String) -> [String] { ((try? FileManager.default.contentsOfD
         #expect(try cli(["record", "--gateway", "300.1.1.1", dir + "/g.pem"]).status == 64)
     }
 }
+
+/// Records given to the test authority (`ipseckey-testbed serve --ipseckey/--zone-extra/--tamper`) are signed with
+/// the zone that holds them; a tampered one is bogus.
+@Suite struct ExtraRecordTests {
+    @Test func extraRecordsAreSignedAndTamperedOnesAreBogus() async throws {
+        let key = "10 1 4 192.0.2.90 upuI06A10LisoWLgX55Y4/WhLU774fgZOkgqH9qBrgM="
+        let extra = try ZoneText.records("""
+            peer.test. 300 IN IPSECKEY \(key)
+            peer.ed25519.test. 300 IN IPSECKEY \(key)
+            2.100.51.198.in-addr.arpa. 300 IN IPSECKEY \(key)
+            bad.test. 300 IN IPSECKEY \(key)
+            """, origin: .root)
+        let h = try TestHierarchy.build(extra: extra, tamper: [try DNSName("bad.test.")])
+        let server = try await LoopbackServer.start(engine: h.engine)
+        let anchor = FileManager.default.temporaryDirectory.appendingPathComponent("extra-root-\(getpid()).ds").path
+        try h.dsAnchorText.write(toFile: anchor, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: anchor) }
+        let base = ["--server", server.address, "--trust-anchor", anchor, "--timeout", "3"]
+        for name in ["peer.test.", "peer.ed25519.test.", "198.51.100.2"] {
+            let r = try cli(base + [name])
+            #expect(r.status == 0, "\(name): \(r.stderr)")
+            #expect(r.stdout.contains("IPSECKEY\t\(key)"))
+        }
+        // The catalogue's own records are still there.
+        #expect(try cli(base + ["gw.ecdsa256.test."]).status == 0)
+        let bad = try cli(base + ["bad.test."])
+        await server.stop()
+        #expect(bad.status == 3)
+        #expect(bad.stderr.contains("does not verify"))
+    }
+}

@@ -142,3 +142,57 @@ final class Script: @unchecked Sendable {
         #expect(listing(dir) == ["gw.example.net.p10.1.pem"])
     }
 }
+
+/// `--watch` as a process against the test authority: key files written, the change command run once, SIGHUP
+/// re-reads the list (a dropped name loses its files), SIGTERM ends it with status 0.
+@Suite(.serialized) struct WatchProcessTests {
+    func waitFor(_ what: String, seconds: Double = 20, _ condition: () -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() {
+            if Date() > deadline { Issue.record("timed out waiting for \(what)"); return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    @Test func watchWritesReloadsAndStops() async throws {
+        let f = try await CLIFixture.shared.get()
+        let dir = try temporaryDirectory("watch-e2e")
+        let work = try temporaryDirectory("watch-e2e-work")
+        defer { try? FileManager.default.removeItem(atPath: dir); try? FileManager.default.removeItem(atPath: work) }
+        let list = work + "/names"
+        try "gw.ecdsa256.test.\n# comment\nkey-ed25519.ecdsa256.test.\n".write(toFile: list, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = binary()
+        p.arguments = ["--server", f.server.address, "--trust-anchor", f.anchor, "--timeout", "3", "--watch",
+                       "--batch", list, "--write-pubkey", dir, "--on-change", "echo changed >> '\(work)/changes'"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+        let expected = ["gw.ecdsa256.test.p10.1.pem", "gw.ecdsa256.test.p20.2.pem", "key-ed25519.ecdsa256.test.p10.1.pem"]
+        try await waitFor("key files") { listing(dir) == expected }
+        try await waitFor("the change command") { FileManager.default.fileExists(atPath: work + "/changes") }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try String(contentsOfFile: work + "/changes", encoding: .utf8) == "changed\n")
+
+        // Drop a name and re-read the list.
+        try "gw.ecdsa256.test.\n".write(toFile: list, atomically: true, encoding: .utf8)
+        kill(p.processIdentifier, SIGHUP)
+        try await waitFor("the dropped name's file to go") { listing(dir) == Array(expected.prefix(2)) }
+        try await waitFor("the second change command") {
+            ((try? String(contentsOfFile: work + "/changes", encoding: .utf8)) ?? "") == "changed\nchanged\n"
+        }
+
+        p.terminate()   // SIGTERM
+        let deadline = Date().addingTimeInterval(10)
+        while p.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!p.isRunning)
+        if !p.isRunning { #expect(p.terminationStatus == 0) }
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("gw.ecdsa256.test.: secure: 2 key file(s) written"))
+        #expect(log.contains("no longer watched"))
+        #expect(log.contains("stopping"))
+        #expect(listing(dir) == Array(expected.prefix(2)))   // files stay for the daemon after a clean stop
+    }
+}
