@@ -38,7 +38,7 @@ struct IPSecKeyVerify: AsyncParsableCommand {
           ipseckey-verify --trust-anchor my-island.ds --validation-time 20261101000000 gw.island.example
           ipseckey-verify --batch names.txt --concurrency 64 --json
           ipseckey-verify --write-pubkey /etc/swanctl/pubkey --format swanctl --expect-gateway 192.0.2.38 gw.example.net
-          ipseckey-verify record --help                 # a PEM public key → the IPSECKEY record publishing it
+          ipseckey-verify record --help                 # from a PEM public key to the IPSECKEY record
           ipseckey-verify record --precedence 10 --gateway 192.0.2.38 --name gw.example.net. key.pem
         """,
         version: IPSecKeyVerify.versionString
@@ -101,7 +101,7 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     @Flag(name: .long, help: "Print each accepted key as a PEM SubjectPublicKeyInfo.")
     var pem = false
 
-    @Option(name: .long, help: ArgumentHelp("Output format: text, pem, libreswan (right…key=0s… lines), swanctl (a remote section naming the files of --write-pubkey) or json.", valueName: "FORMAT"))
+    @Option(name: .long, help: ArgumentHelp("Output format: text, pem, libreswan (rightrsasigkey=/rightecdsakey= lines), swanctl (a remote section naming the files of --write-pubkey) or json.", valueName: "FORMAT"))
     var format: OutputFormat?
 
     @Flag(name: [.short, .long], help: "Print nothing; the exit code says everything.")

@@ -7,13 +7,15 @@ import IPSecKeyResolver
 /// when exportable, the file it went to, or why it was not exported.
 struct DeliveredKey: Sendable {
     let position: Int
+    /// How many records the answer held (before `--expect-gateway`).
+    let total: Int
     let key: IPSecKey
     let pem: String?
     let file: String?
     let refusal: String?
 
     /// `key 2 of 3 (precedence 10, gateway 192.0.2.38, RSA 2048-bit)`.
-    func label(of total: Int) -> String {
+    var label: String {
         "key \(position) of \(total) (precedence \(key.precedence), gateway \(key.gatewayText), \(key.kind))"
     }
 }
@@ -61,11 +63,11 @@ struct Delivery: Sendable {
                 files[name] = pem
                 file = URL(fileURLWithPath: dir).appendingPathComponent(name).standardizedFileURL.path
             }
-            delivered.append(DeliveredKey(position: position, key: k, pem: pem, file: file, refusal: refusal))
+            delivered.append(DeliveredKey(position: position, total: all.count, key: k, pem: pem, file: file, refusal: refusal))
         }
         let usable = delivered.filter { $0.pem != nil }
         if usable.isEmpty {
-            let why = delivered.map { "\($0.label(of: all.count)): \($0.refusal ?? "")" }.joined(separator: "; ")
+            let why = delivered.map { "\($0.label): \($0.refusal ?? "")" }.joined(separator: "; ")
             return o.with(keys: kept, delivered: delivered, exit: .noExportableKey, error: "no exportable key: \(why)")
         }
         if let dir = writeDirectory {

@@ -12,11 +12,10 @@ enum DaemonFormats {
     /// The text for a secure outcome with delivered keys, or nil when the format is not a daemon format.
     static func render(_ o: Outcome, format: IPSecKeyVerify.OutputFormat) -> Rendered? {
         guard [.pem, .libreswan, .swanctl].contains(format), let a = o.answer, !o.delivered.isEmpty else { return nil }
-        let total = o.delivered.map(\.position).max() ?? o.delivered.count
         let owner = a.question.name
         var r = Rendered()
         for d in o.delivered where d.pem == nil {
-            r.stderr += "ipseckey-verify: \(o.target): \(d.label(of: total)) not exported: \(d.refusal ?? "")\n"
+            r.stderr += "ipseckey-verify: \(o.target): \(d.label) not exported: \(d.refusal ?? "")\n"
         }
         let usable = o.delivered.filter { $0.pem != nil }
         if usable.count > 1 {
@@ -26,14 +25,14 @@ enum DaemonFormats {
         switch format {
         case .pem:
             for d in usable {
-                r.stdout += "# \(owner) \(d.label(of: total))\(d.file.map { ": \($0)" } ?? "")\n"
+                r.stdout += "# \(owner) \(d.label)\(d.file.map { ": \($0)" } ?? "")\n"
                 r.stdout += d.pem ?? ""
             }
             r.stdout += "# \(verdict)\n"
         case .libreswan:
             for d in o.delivered {
                 let (directive, note) = d.key.libreswanDirective
-                r.stdout += "# \(owner) \(d.label(of: total))\(note.map { ": \($0)" } ?? "")\n"
+                r.stdout += "# \(owner) \(d.label)\(note.map { ": \($0)" } ?? "")\n"
                 let value = d.key.libreswanKey ?? ""
                 if d.pem != nil, let directive {
                     r.stdout += "\(directive)=\(value)\n"
@@ -43,7 +42,7 @@ enum DaemonFormats {
             }
             r.stdout += "# \(verdict)\n"
         case .swanctl:
-            r.stdout += swanctl(owner: owner, keys: usable, total: total) + "# \(verdict)\n"
+            r.stdout += swanctl(owner: owner, keys: usable) + "# \(verdict)\n"
         default:
             return nil
         }
@@ -52,7 +51,7 @@ enum DaemonFormats {
 
     /// One `remote` section per gateway (strongSwan takes the peer's identity from `id`; the pubkeys listed are
     /// the candidates for that peer). Keys without a gateway go in a section without `id`.
-    static func swanctl(owner: DNSName, keys: [DeliveredKey], total: Int) -> String {
+    static func swanctl(owner: DNSName, keys: [DeliveredKey]) -> String {
         var groups: [(gateway: String, keys: [DeliveredKey])] = []
         for d in keys {
             let g = d.key.gatewayText
@@ -60,7 +59,7 @@ enum DaemonFormats {
         }
         var text = ""
         for group in groups {
-            text += "# \(owner): " + group.keys.map { $0.label(of: total) }.joined(separator: ", ") + "\n"
+            text += "# \(owner): " + group.keys.map(\.label).joined(separator: ", ") + "\n"
             text += "remote {\n    auth = pubkey\n"
             if group.gateway != "." {
                 let id = group.gateway.hasSuffix(".") ? String(group.gateway.dropLast()) : group.gateway
