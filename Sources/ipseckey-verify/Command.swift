@@ -185,9 +185,9 @@ struct IPSecKeyVerify: AsyncParsableCommand {
             throw Self.exit(for: e).code
         }
 
-        // Batch output into a pipe or file goes out in blocks (see StandardOutput); on a terminal, line by line.
         if watch { throw try await runWatch(resolver: resolver, logger: logger).code }
         let delivery = Delivery(expectGateway: expectGateway, writeDirectory: writePubkey, format: effectiveFormat)
+        // Batch output into a pipe or file goes out in blocks (see StandardOutput); on a terminal, line by line.
         let output = Output(format: effectiveFormat, trace: trace, quiet: quiet, buffered: batch != nil && isatty(1) != 1)
         let qtype = RRType(mnemonic: type)!
         var worst = Exit.secure
