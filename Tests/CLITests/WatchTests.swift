@@ -1,7 +1,10 @@
 import DNSModel
+import DNSSECValidator
 import DNSTransport
 import Foundation
+import IPSecKeyResolver
 import Logging
+import TestAuthority
 import Testing
 @testable import ipseckey_verify
 
@@ -194,5 +197,87 @@ final class Script: @unchecked Sendable {
         #expect(log.contains("no longer watched"))
         #expect(log.contains("stopping"))
         #expect(listing(dir) == Array(expected.prefix(2)))   // files stay for the daemon after a clean stop
+    }
+}
+
+/// The watch loop over real DNSSEC validation: the zones served change under it (a key rollover, a tampered
+/// record, the record withdrawn) while the injected clock drives refreshes and the proof's expiry.
+@Suite struct WatchZoneTests {
+    /// Hands each query to whichever test authority is current.
+    final class SwitchableUpstream: DNSUpstream, @unchecked Sendable {
+        let current: Locked<InProcessUpstream>
+        init(_ first: InProcessUpstream) { current = Locked(first) }
+        func use(_ h: TestHierarchy) { current.withLock { $0 = InProcessUpstream(engine: h.engine) } }
+        func query(_ question: Question) async throws(TransportError) -> Message {
+            try await current.withLock { $0 }.query(question)
+        }
+    }
+
+    @Test func rolloverTamperingExpiryAndWithdrawal() async throws {
+        let rdata1 = "10 1 4 192.0.2.90 upuI06A10LisoWLgX55Y4/WhLU774fgZOkgqH9qBrgM="
+        let rdata2 = "10 1 4 192.0.2.90 StWrmAnWK46YAeVrTuAQr/uuV4LGmd3rPgJLhymTIRs="
+        let owner = try DNSName("peer.test.")
+        func extra(_ rdata: String) throws -> [ResourceRecord] { try ZoneText.records("peer.test. 300 IN IPSECKEY \(rdata)\n", origin: .root) }
+        func pem(_ rdata: String) throws -> String {
+            guard case .ipseckey(let d) = try ZoneText.records("x. 1 IN IPSECKEY \(rdata)\n")[0].parsed() else { throw KeyFileError(description: "not IPSECKEY") }
+            return try IPSecKey(precedence: d.precedence, gateway: d.gateway, algorithm: d.algorithm, publicKey: d.publicKey).pem()
+        }
+        let key1 = try TestHierarchy.build(extra: try extra(rdata1))
+        let key2 = try TestHierarchy.build(extra: try extra(rdata2))
+        let tampered = try TestHierarchy.build(extra: try extra(rdata2), tamper: [owner])
+        let withdrawn = try await TestHierarchy.shared()   // no peer.test.: NXDOMAIN, proven
+        let anchors = try TrustAnchors.parse(text: [key1, key2, tampered, withdrawn].map(\.dsAnchorText).joined(), file: "roots.ds")
+        let upstream = SwitchableUpstream(InProcessUpstream(engine: key1.engine))
+        var limits = ValidatorLimits()
+        limits.maxCacheTTL = 0   // as --watch does
+        let resolver = Resolver(upstream: upstream, anchors: anchors, limits: limits, logger: Logger(label: "watch-zone"))
+        let delivery = Delivery(expectGateway: nil, writeDirectory: nil, format: .pem)
+
+        let dir = try temporaryDirectory("watch-zone")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = FakeClock(key1.now)
+        let changes = Locked(0)
+        let w = WatchRunner(directory: dir, clock: clock, logger: Logger(label: "watch-zone"),
+                            lookup: { t in IPSecKeyVerify.observe(delivery.apply(await Lookup.run(resolver: resolver, target: t, type: .ipseckey, trace: false))) },
+                            onChange: { changes.withLock { $0 += 1 } })
+        w.setTargets([("peer.test.", owner)])
+        let file = dir + "/peer.test.p10.1.pem"
+        func content() -> String? { try? String(contentsOfFile: file, encoding: .utf8) }
+
+        #expect(await w.round())
+        #expect(content() == (try pem(rdata1)))
+        #expect(w.names["peer.test."]?.nextCheck == key1.now + 270)   // TTL 300, a tenth early
+
+        upstream.use(key2)                       // rollover in the zone
+        clock.set(w.nextWake)
+        #expect(await w.round())
+        #expect(content() == (try pem(rdata2)))
+        #expect(changes.withLock { $0 } == 2)
+        clock.set(w.nextWake)
+        #expect(!(await w.round()))              // same key set: no rewrite, no command
+
+        upstream.use(tampered)                   // bogus: the last good key stays until its proof expires
+        clock.set(w.nextWake)
+        #expect(!(await w.round()))
+        #expect(content() == (try pem(rdata2)))
+        let expiry = try #require(w.names["peer.test."]?.proofExpires)
+        #expect(expiry == key2.now &+ 30 * 86400)
+        clock.set(expiry &- 1)
+        _ = await w.round()
+        #expect(content() != nil)
+        clock.set(expiry)
+        #expect(await w.round())
+        #expect(content() == nil)
+        #expect(changes.withLock { $0 } == 3)
+
+        upstream.use(key2)
+        clock.set(w.nextWake)
+        #expect(await w.round())
+        #expect(content() == (try pem(rdata2)))
+        upstream.use(withdrawn)                  // authenticated denial: removed at once
+        clock.set(w.nextWake)
+        #expect(await w.round())
+        #expect(content() == nil)
+        #expect(changes.withLock { $0 } == 5)
     }
 }
