@@ -90,7 +90,7 @@ struct Output: Sendable {
         }
         obj.keys = o.keys.map { k in
             JSONKey(precedence: Int(k.precedence), gateway: gatewayText(k), algorithm: Int(k.algorithm.code),
-                    keyType: k.kind.description, libreswan: k.libreswanKey, pem: try? k.pem())
+                    keyType: k.kind.description, libreswan: k.libreswanKey, pem: try? k.exportablePEM())
         }
         guard let data = try? Self.encoder.encode(obj) else { return "{}" }
         return String(decoding: data, as: UTF8.self)

@@ -158,3 +158,18 @@ func listing(_ dir: String) -> [String] { ((try? FileManager.default.contentsOfD
         #expect(bad.stderr.contains("does not verify"))
     }
 }
+
+@Suite struct JSONExportTests {
+    @Test func jsonCarriesPEMOnlyForExportableKeys() async throws {
+        let f = try await CLIFixture.shared.get()
+        let base = ["--server", f.server.address, "--trust-anchor", f.anchor, "--timeout", "3", "--json"]
+        for (name, exportable) in [("192.0.2.38", false), ("key-dsa.ecdsa256.test.", false), ("key-ed25519.ecdsa256.test.", true)] {
+            let r = try cli(base + [name])
+            #expect(r.status == 0)
+            let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            let keys = try #require(obj["keys"] as? [[String: Any]])
+            #expect(!keys.isEmpty)
+            #expect(keys.allSatisfy { ($0["pem"] as? String != nil) == exportable }, "\(name)")
+        }
+    }
+}
