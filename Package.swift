@@ -68,7 +68,8 @@ let package = Package(
         .testTarget(name: "DNSSECValidatorTests", dependencies: ["DNSSECValidator", "DNSModel", "DNSCrypto", "DNSTransport", "TestAuthority"]),
         .testTarget(name: "IPSecKeyResolverTests", dependencies: ["IPSecKeyResolver", "DNSModel", "DNSCrypto", "DNSSECValidator", "DNSTransport", "TestAuthority",
             .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "CLITests", dependencies: ["TestAuthority", "DNSModel", "ipseckey-verify"]),
+        .testTarget(name: "CLITests", dependencies: ["TestAuthority", "DNSModel", "DNSTransport", "DNSSECValidator", "IPSecKeyResolver", "ipseckey-verify",
+            .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "IntegrationTests", dependencies: ["IPSecKeyResolver", "DNSModel", "DNSSECValidator", "DNSTransport", .product(name: "Logging", package: "swift-log")]),
     ]
 )

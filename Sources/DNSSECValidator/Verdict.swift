@@ -164,7 +164,7 @@ public struct ValidatedAnswer: Sendable {
 }
 
 /// Time in DNSSEC terms: 32-bit seconds with RFC 1982 serial-number comparison.
-enum SerialTime {
+public enum SerialTime {
     /// a <= b in serial arithmetic.
-    static func lessOrEqual(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: b &- a) >= 0 }
+    public static func lessOrEqual(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: b &- a) >= 0 }
 }

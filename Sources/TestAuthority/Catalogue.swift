@@ -40,9 +40,15 @@ public struct TestHierarchy: Sendable {
     /// One hierarchy per process, built on first use (key generation takes a few seconds).
     public static func shared() async throws -> TestHierarchy { try await cache.get() }
 
-    /// Build a new hierarchy with signatures valid from `now - 1 h` to `now + 30 d`.
-    public static func build(now: UInt32 = UInt32(time(nil))) throws -> TestHierarchy {
-        try Builder(now: now).build()
+    /// Build a new hierarchy with signatures valid from `now - 1 h` to `now + 30 d`. `extra` records (absolute
+    /// owner names) are added to the zone that holds their owner and signed with it; the IPSECKEY RRsets at the
+    /// `tamper` names are changed after signing (bogus), as a forged answer would be.
+    public static func build(now: UInt32 = UInt32(time(nil)), extra: [ResourceRecord] = [],
+                             tamper: [DNSName] = []) throws -> TestHierarchy {
+        var b = try Builder(now: now)
+        b.extra = extra
+        b.tamper = tamper
+        return try b.build()
     }
 
     init(engine: AnswerEngine, rootDS: [ResourceRecord], rootKSK: ResourceRecord, now: UInt32) {
@@ -103,6 +109,10 @@ struct Builder {
     let p384Key: [UInt8]
     let ed25519Key: [UInt8]
     let ed448Key: [UInt8]
+    /// Records added by the caller, each to the zone that holds its owner.
+    var extra: [ResourceRecord] = []
+    /// Owners whose IPSECKEY RRset is changed after signing.
+    var tamper: [DNSName] = []
 
     init(now: UInt32) throws {
         self.now = now
@@ -274,6 +284,9 @@ struct Builder {
         text += def.text
         var records = try ZoneText.records(text, origin: apex)
         records += delegation
+        let cuts = try def.children.map { try DNSName($0.name) }
+        let ours = extra.filter { r in r.name.isSubdomain(of: apex) && !cuts.contains { r.name.isSubdomain(of: $0) } }
+        records += ours
         var keys: ZoneKeys? = nil
         var extraKeys: [[UInt8]] = []
         if let alg = def.algorithm {
@@ -302,6 +315,9 @@ struct Builder {
                 ResourceRecord(name: apex, ttl: 3600, .ds(makeDS(owner: apex, dnskeyRDATA: keys.ksk.dnskeyRDATA, digestType: 3)))
             }
             dsRecords += def.digests.map { ResourceRecord(name: apex, ttl: 3600, .ds(makeDS(owner: apex, dnskeyRDATA: keys.ksk.dnskeyRDATA, digestType: $0))) }
+        }
+        for name in tamper where name.isSubdomain(of: apex) && !cuts.contains(where: { name.isSubdomain(of: $0) }) {
+            zone.tamper(RRsetKey(name: name, type: .ipseckey))
         }
         switch def.breakage {
         case .none, .unsupportedAlgorithm: break

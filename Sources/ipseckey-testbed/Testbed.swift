@@ -17,15 +17,43 @@ struct Testbed: AsyncParsableCommand {
         @Option(help: "Port (0: ephemeral).") var port = 53535
         @Option(help: "Directory to write root.ds, root-anchors.xml and testbed.env into.") var anchorDir: String
         @Option(help: "Hold every answer this many milliseconds (a distant resolver).") var delayMs = 0
+        @Option(help: ArgumentHelp("Publish an IPSECKEY record (RDATA in presentation form, e.g. from `ipseckey-verify record --rdata`) at NAME, signed with the rest (repeatable).", valueName: "NAME=RDATA"))
+        var ipseckey: [String] = []
+        @Option(help: ArgumentHelp("Zone-file lines with absolute owner names, each added to the zone that holds it and signed with it (repeatable).", valueName: "FILE"))
+        var zoneExtra: [String] = []
+        @Option(help: ArgumentHelp("Change NAME's IPSECKEY RRset after signing, so that it validates as bogus (repeatable).", valueName: "NAME"))
+        var tamper: [String] = []
 
         func validate() throws {
             guard address.hasPrefix("127.") || address == "::1" else { throw ValidationError("--address must be a loopback address") }
             guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
             guard (0...10_000).contains(delayMs) else { throw ValidationError("--delay-ms must be 0…10000") }
+            _ = try extraRecords()
+            for t in tamper { do { _ = try DNSName(t) } catch { throw ValidationError("--tamper '\(t)': \(error)") } }
+        }
+
+        /// The records of --ipseckey and --zone-extra.
+        func extraRecords() throws -> [ResourceRecord] {
+            var text = ""
+            for item in ipseckey {
+                guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
+                    throw ValidationError("--ipseckey '\(item)': expected NAME=RDATA")
+                }
+                var name = String(item[..<eq])
+                if !name.hasSuffix(".") { name += "." }
+                text += "\(name) 300 IN IPSECKEY \(item[item.index(after: eq)...])\n"
+            }
+            for file in zoneExtra {
+                guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("--zone-extra \(file): cannot read") }
+                text += String(decoding: data, as: UTF8.self) + "\n"
+            }
+            do { return try ZoneText.records(text, defaultTTL: 300, origin: .root) } catch {
+                throw ValidationError("extra records: \(error)")
+            }
         }
 
         func run() async throws {
-            let h = try TestHierarchy.build()
+            let h = try TestHierarchy.build(extra: try extraRecords(), tamper: try tamper.map { try DNSName($0) })
             let server = try await LoopbackServer.start(engine: h.engine, host: address, port: port, delay: .milliseconds(delayMs))
             let dir = URL(fileURLWithPath: anchorDir)
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

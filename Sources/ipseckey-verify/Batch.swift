@@ -14,6 +14,8 @@ struct BatchRunner {
     let output: Output
     let type: RRType
     let concurrency: Int
+    /// `--expect-gateway`, export checks and `--write-pubkey` (Delivery.swift), applied before printing.
+    var delivery = Delivery()
 
     /// How the batch ended, besides the verdicts.
     enum Stop: Equatable { case signal(Int32), output(OutputFailure) }
@@ -96,6 +98,7 @@ struct BatchRunner {
                 running -= 1
                 done += 1
                 if let outcome {
+                    let outcome = delivery.apply(outcome)
                     finished[i] = outcome
                     worst = max(worst, outcome.exit)
                 } else {

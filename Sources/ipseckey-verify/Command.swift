@@ -23,8 +23,11 @@ struct IPSecKeyVerify: AsyncParsableCommand {
           2   insecure: the answer is provably unsigned, rejected
           3   bogus: validation failed, rejected
           4   indeterminate: no usable answer (timeout, unreachable upstream, SERVFAIL, no trust anchor)
+          5   secure, but no record has the gateway --expect-gateway names
+          6   secure, but no key can be exported (algorithm 0 or unassigned, DSA, RSA under 2048 bits; with
+              --format libreswan also keys libreswan cannot load)
           64  usage error    65  malformed input data (e.g. a bad trust-anchor file)
-          66  an input file cannot be opened    70  internal error
+          66  an input file cannot be opened    70  internal error    73  a key file cannot be written
           74  standard output cannot be written (e.g. a full disk): one line on stderr
           130/143  batch stopped by SIGINT/SIGTERM (results complete so far are written)
           141 the reader of standard output went away (e.g. | head): stopped quietly
@@ -37,6 +40,9 @@ struct IPSecKeyVerify: AsyncParsableCommand {
           ipseckey-verify --type DNSKEY --trace example.net.
           ipseckey-verify --trust-anchor my-island.ds --validation-time 20261101000000 gw.island.example
           ipseckey-verify --batch names.txt --concurrency 64 --json
+          ipseckey-verify --write-pubkey /etc/swanctl/pubkey --format swanctl --expect-gateway 192.0.2.38 gw.example.net
+          ipseckey-verify record --help                 # from a PEM public key to the IPSECKEY record
+          ipseckey-verify record --precedence 10 --gateway 192.0.2.38 --name gw.example.net. key.pem
         """,
         version: IPSecKeyVerify.versionString
     )
@@ -47,6 +53,11 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     static func start() async {
         // A reader that goes away shows up as EPIPE on the next write (exit 141, quietly), not as a signal.
         signal(SIGPIPE, SIG_IGN)
+        // `record` is dispatched by hand: the root's NAME arguments would swallow a declared subcommand's name.
+        if CommandLine.arguments.dropFirst().first == "record" {
+            RecordCommand.main(Array(CommandLine.arguments.dropFirst(2)))
+            return
+        }
         do {
             var command = try parseAsRoot()
             if let verify = command as? IPSecKeyVerify {
@@ -95,7 +106,7 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     @Flag(name: .long, help: "Print each accepted key as a PEM SubjectPublicKeyInfo.")
     var pem = false
 
-    @Option(name: .long, help: ArgumentHelp("Output format: text, pem, libreswan (0s… base64 keys) or json.", valueName: "FORMAT"))
+    @Option(name: .long, help: ArgumentHelp("Output format: text, pem, libreswan (rightrsasigkey=/rightecdsakey= lines), swanctl (a remote section naming the files of --write-pubkey) or json.", valueName: "FORMAT"))
     var format: OutputFormat?
 
     @Flag(name: [.short, .long], help: "Print nothing; the exit code says everything.")
@@ -107,11 +118,23 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Lookups in flight at once in batch mode.", valueName: "N"))
     var concurrency: Int = 32
 
+    @Option(name: .long, help: ArgumentHelp("On a secure answer, write each exportable key to DIR as OWNER.pPRECEDENCE.POSITION.pem (atomically, mode 0644); on any other verdict write nothing.", valueName: "DIR"))
+    var writePubkey: String?
+
+    @Option(name: .long, help: ArgumentHelp("Keep only records whose gateway is ADDR or NAME (addresses compared as addresses).", valueName: "ADDR|NAME"))
+    var expectGateway: String?
+
+    @Flag(name: .long, help: "Keep running: re-validate each name before its TTL or signatures run out and keep the files of --write-pubkey current (Docs/IPsec.md).")
+    var watch = false
+
+    @Option(name: .long, help: ArgumentHelp("With --watch: run CMD (with /bin/sh -c) once after key files changed.", valueName: "CMD"))
+    var onChange: String?
+
     @Flag(name: .long, help: "Log debug messages to stderr.")
     var verbose = false
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-        case text, pem, libreswan, json
+        case text, pem, libreswan, swanctl, json
     }
 
     mutating func validate() throws {
@@ -130,6 +153,7 @@ struct IPSecKeyVerify: AsyncParsableCommand {
         }
         for t in targets { try Self.checkTarget(t) }
         if pem && format != nil && format != .pem { throw ValidationError("--pem conflicts with --format \(format!.rawValue).") }
+        try validateDelivery()
     }
 
     static func checkTarget(_ t: String) throws {
@@ -166,16 +190,19 @@ struct IPSecKeyVerify: AsyncParsableCommand {
             throw Self.exit(for: e).code
         }
 
+        if watch { throw try await runWatch(resolver: resolver, logger: logger).code }
+        let delivery = Delivery(expectGateway: expectGateway, writeDirectory: writePubkey, format: effectiveFormat)
         // Batch output into a pipe or file goes out in blocks (see StandardOutput); on a terminal, line by line.
         let output = Output(format: effectiveFormat, trace: trace, quiet: quiet, buffered: batch != nil && isatty(1) != 1)
         let qtype = RRType(mnemonic: type)!
         var worst = Exit.secure
         if let batch {
-            worst = await BatchRunner(resolver: resolver, output: output, type: qtype, concurrency: concurrency)
-                .run(path: batch)
+            var runner = BatchRunner(resolver: resolver, output: output, type: qtype, concurrency: concurrency)
+            runner.delivery = delivery
+            worst = await runner.run(path: batch)
         } else {
             for target in targets {
-                let outcome = await Lookup.run(resolver: resolver, target: target, type: qtype, trace: trace)
+                let outcome = delivery.apply(await Lookup.run(resolver: resolver, target: target, type: qtype, trace: trace))
                 output.emit(outcome)
                 worst = max(worst, outcome.exit)
                 if output.failure != nil { break }
@@ -201,6 +228,8 @@ struct IPSecKeyVerify: AsyncParsableCommand {
         config.tcpOnly = tcp
         config.cookies = !noCookies
         if let vt = validationTime { config.validationTime = Self.parseTime(vt) }
+        // --watch: every check asks the upstream afresh, so a cached copy never stands in for re-validation.
+        if watch { config.limits.maxCacheTTL = 0 }
         return config
     }
 

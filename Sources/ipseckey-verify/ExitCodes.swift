@@ -13,6 +13,11 @@ enum Exit: Int32, Comparable {
     case bogus = 3
     /// Indeterminate: no usable answer (timeouts, unreachable upstream, SERVFAIL, no trust anchor).
     case indeterminate = 4
+    /// Secure, but no record's gateway is the one `--expect-gateway` names.
+    case noGatewayMatch = 5
+    /// Secure, but no key can be handed to an IPsec daemon (algorithm 0 or unassigned, DSA, RSA under 2048 bits;
+    /// for `--format libreswan` also keys libreswan cannot load).
+    case noExportableKey = 6
     /// Usage error (sysexits EX_USAGE).
     case usage = 64
     /// Malformed input data, e.g. a bad trust-anchor file (EX_DATAERR).
@@ -21,6 +26,8 @@ enum Exit: Int32, Comparable {
     case noInput = 66
     /// Internal error (EX_SOFTWARE).
     case software = 70
+    /// A key file cannot be written (EX_CANTCREAT).
+    case cannotCreate = 73
     /// Standard output could not be written (ENOSPC, EIO…): one line on stderr (EX_IOERR).
     case ioError = 74
     /// Batch interrupted by SIGINT: completed results written (128 + 2).

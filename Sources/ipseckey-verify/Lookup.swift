@@ -10,6 +10,8 @@ struct Outcome: Sendable {
     let keys: [IPSecKey]
     let error: String?
     let exit: Exit
+    /// Keys checked (and written) for a daemon, with `--write-pubkey` or a daemon format (Delivery.swift).
+    var delivered: [DeliveredKey] = []
 }
 
 enum Lookup {

@@ -34,21 +34,14 @@ struct Output: Sendable {
         switch o.exit {
         case .secure:
             guard let a = o.answer else { return }
+            if let r = DaemonFormats.render(o, format: format) { out(r.stdout); if !r.stderr.isEmpty { err(r.stderr) }; return }
             for link in a.chain { out(link.description + "\n") }
             if o.keys.isEmpty, let set = a.rrset {
                 out(set.description + "\n")
             } else if let set = a.rrset {
                 for k in o.keys {
                     let owner = "\(set.name)\t\(set.ttl)\tIN\tIPSECKEY\t"
-                    switch format {
-                    case .pem:
-                        out("; \(owner)\(k)\n")
-                        do { out(try k.pem()) } catch { err("ipseckey-verify: \(o.target): key not exportable: \(error)\n") }
-                    case .libreswan:
-                        out("\(set.name) gateway=\(gatewayText(k)) precedence=\(k.precedence) key=\(k.libreswanKey ?? "none")\n")
-                    default:
-                        out(owner + k.description + "\n")
-                    }
+                    out(owner + k.description + "\n")
                 }
             }
             out(";; \(verdict): \(a.finalName) \(a.question.type)\(a.wildcard ? " (wildcard)" : "")\n")
@@ -99,7 +92,7 @@ struct Output: Sendable {
         }
         obj.keys = o.keys.map { k in
             JSONKey(precedence: Int(k.precedence), gateway: gatewayText(k), algorithm: Int(k.algorithm.code),
-                    keyType: k.kind.description, libreswan: k.libreswanKey, pem: try? k.pem())
+                    keyType: k.kind.description, libreswan: k.libreswanKey, pem: try? k.exportablePEM())
         }
         guard let data = try? Self.encoder.encode(obj) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
