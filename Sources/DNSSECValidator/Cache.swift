@@ -177,3 +177,34 @@ final class Flights<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         return value
     }
 }
+
+/// A count of background tasks under way that can be awaited until it reaches zero.
+final class InFlightCount: Sendable {
+    private struct State { var running = 0; var waiters: [CheckedContinuation<Void, Never>] = [] }
+    private let state = Locked(State())
+
+    func begin(_ n: Int) { state.withLock { $0.running += n } }
+
+    func end() {
+        let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.running -= 1
+            guard s.running == 0 else { return [] }
+            let waiting = s.waiters
+            s.waiters = []
+            return waiting
+        }
+        for w in ready { w.resume() }
+    }
+
+    /// Returns when nothing is under way.
+    func settled() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.running == 0 { return true }
+                s.waiters.append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+}

@@ -86,6 +86,8 @@ public final class Validator: Sendable {
     /// Chain-of-trust steps under way, shared by concurrent lookups (see `Flights`).
     let anchorFlights = Flights<DNSName, ZoneStatus>()
     let stepFlights = Flights<DNSName, DSStep>()
+    /// Speculative queries under way (`prefetch`), so that they can be awaited.
+    let prefetches = InFlightCount()
 
     public init(upstream: any DNSUpstream, configuration: ValidatorConfiguration, logger: Logger) {
         self.upstream = upstream
@@ -143,8 +145,20 @@ public final class Validator: Sendable {
 
     /// Start fetching questions without waiting (speculative parallel chain fetching).
     func prefetch(_ qs: [Question]) {
-        for q in qs { Task { _ = await fetch(q) } }
+        guard !qs.isEmpty else { return }
+        prefetches.begin(qs.count)
+        for q in qs {
+            Task {
+                _ = await fetch(q)
+                prefetches.end()
+            }
+        }
     }
+
+    /// Returns once every speculative query started by earlier lookups has been answered (or has failed): the
+    /// upstream then sees nothing more from this validator until the next lookup. For tests and for callers that
+    /// count upstream queries; a lookup never needs it.
+    public func prefetchesSettled() async { await prefetches.settled() }
 
     // MARK: Chain of trust
 

@@ -267,7 +267,11 @@ extension IPSecKeyVerify {
         let hangup = Locked(false)
         let (names, batchFile) = (targets, batch)
         let reload: @Sendable () -> [(String, DNSName)]? = {
-            guard hangup.withLock({ h -> Bool in defer { h = false }; return h }) else { return nil }
+            guard hangup.withLock({ h -> Bool in
+                let was = h
+                h = false
+                return was
+            }) else { return nil }
             do { return try Self.watchTargets(names, batch: batchFile) } catch {
                 log.error("SIGHUP: \(error); keeping the old list")
                 return nil
