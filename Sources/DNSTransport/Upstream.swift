@@ -41,6 +41,9 @@ public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible 
     case noUpstreams
     /// The lookup was cancelled.
     case cancelled
+    /// DNS over TLS could not be used: no handshake, or the server failed authentication (name, chain, pin).
+    /// Nothing was sent in clear text instead.
+    case tls(String)
 
     public var description: String {
         switch self {
@@ -50,6 +53,7 @@ public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible 
         case .tcpFailure(let m): return "TCP failure: \(m)"
         case .noUpstreams: return "no upstream resolver configured"
         case .cancelled: return "lookup cancelled"
+        case .tls(let m): return "TLS: \(m)"
         }
     }
 }
