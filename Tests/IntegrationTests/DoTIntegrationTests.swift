@@ -100,69 +100,77 @@ enum DoTServers {
 }
 
 extension IntegrationTests {
-    private func dot() async throws -> (TestbedEnvironment, DoTEnvironment) {
-        let testbed = try #require(Testbed.current, "the testbed trait did not provide a running testbed")
-        return (testbed, try await DoTServers.environment(testbed))
-    }
-
-    @Test("DNS over TLS (name + CA) to unbound: exit codes match the case table", arguments: TestbedCases.all)
-    func dotCaseTable(_ testCase: TestbedCase) async throws {
-        let (testbed, dot) = try await dot()
-        let result = try await CLI.run(["--server", "tls://\(dot.good)", "--tls-name", dot.name, "--tls-ca", dot.ca,
-                                        "--trust-anchor", testbed.anchor, testCase.name])
-        #expect(result.status == testCase.expected.exitCode, "\(result)")
-        if testCase.expected == .secure { #expect(ipseckeyRecordCount(result.stdout) > 0, "\(result)") }
-    }
-
-    @Test("DNS over TLS: by pin, and every authentication failure with its own reason, nothing in clear text")
-    func dotAuthentication() async throws {
-        let (testbed, dot) = try await dot()
-        let clearHost = String(dot.clear.split(separator: ":")[0])
-        let watch = try ClearTextWatch(host: clearHost, port: 53)
-        let base = ["--trust-anchor", testbed.anchor, "--timeout", "2", "--retries", "1", "host.sec.tb."]
-
-        let byPin = try await CLI.run(["--server", "tls://\(dot.good)", "--tls-pin", dot.otherPin, "--tls-pin", dot.pin] + base)
-        #expect(byPin.status == 0 && ipseckeyRecordCount(byPin.stdout) > 0, "\(byPin)")
-        let byAddress = try await CLI.run(["--server", "tls://\(dot.good):853", "--tls-ca", dot.ca] + base)
-        #expect(byAddress.status == 0, "the certificate names the address too\n\(byAddress)")
-
-        let failures: [(String, [String], String)] = [
-            ("wrong pin", ["--server", "tls://\(dot.good)", "--tls-pin", dot.otherPin], "SPKI pin mismatch"),
-            ("wrong name", ["--server", "tls://\(dot.good)", "--tls-name", "wrong.test", "--tls-ca", dot.ca], "certificate name mismatch"),
-            ("untrusted CA", ["--server", "tls://\(dot.good)", "--tls-name", dot.name], "certificate not trusted"),
-            ("expired certificate", ["--server", "tls://\(dot.expired)", "--tls-name", dot.name, "--tls-ca", dot.ca], "certificate expired"),
-            ("plain DNS on port 853", ["--server", "tls://\(dot.plain)", "--tls-name", dot.name, "--tls-ca", dot.ca], "TLS handshake"),
-        ]
-        for (what, options, reason) in failures {
-            let result = try await CLI.run(options + base)
-            #expect(result.status == 4, "\(what): expected indeterminate\n\(result)")
-            #expect(result.stderr.contains(reason), "\(what): expected '\(reason)'\n\(result)")
-            #expect(result.stdout.isEmpty, "\(what)\n\(result)")
+    /// Serialized: `dotOneConnection` counts the connections established at the server.
+    @Suite("DNS over TLS to unbound", .serialized)
+    struct DoT {
+        private func dot() async throws -> (TestbedEnvironment, DoTEnvironment) {
+            let testbed = try #require(Testbed.current, "the testbed trait did not provide a running testbed")
+            return (testbed, try await DoTServers.environment(testbed))
         }
-        #expect(!watch.anythingArrived, "something arrived in clear text on \(watch.address)")
-    }
 
-    @Test("DNS over TLS: many lookups through unbound share one connection")
-    func dotOneConnection() async throws {
-        let (testbed, dot) = try await dot()
-        let server = try UpstreamAddress(parsingTLS: "tls://\(dot.good)")
-        let upstream = try TLSUpstream(servers: [server], authentication: TLSAuthentication(name: dot.name, caFile: dot.ca),
-                                       timeout: .seconds(5), attempts: 2, logger: Logger(label: "dot"))
-        let anchors = try TrustAnchors.load(path: testbed.anchor)
-        let resolver = Resolver(upstream: upstream, anchors: anchors, logger: Logger(label: "dot"))
-        let names = (0..<60).map { "n\($0).wild.sec.tb." }
-        let secure = try await withThrowingTaskGroup(of: Bool.self) { group in
-            for name in names {
-                group.addTask { (try? await resolver.resolveAuthenticated(name: try DNSName(name)))?.isEmpty == false }
+        @Test("DNS over TLS (name + CA) to unbound: exit codes match the case table", arguments: TestbedCases.all)
+        func dotCaseTable(_ testCase: TestbedCase) async throws {
+            let (testbed, dot) = try await dot()
+            let result = try await CLI.run(["--server", "tls://\(dot.good)", "--tls-name", dot.name, "--tls-ca", dot.ca,
+                                            "--trust-anchor", testbed.anchor, testCase.name])
+            #expect(result.status == testCase.expected.exitCode, "\(result)")
+            if testCase.expected == .secure { #expect(ipseckeyRecordCount(result.stdout) > 0, "\(result)") }
+        }
+
+        @Test("DNS over TLS: by pin, and every authentication failure with its own reason, nothing in clear text")
+        func dotAuthentication() async throws {
+            let (testbed, dot) = try await dot()
+            let clearHost = String(dot.clear.split(separator: ":")[0])
+            let watch = try ClearTextWatch(host: clearHost, port: 53)
+            let base = ["--trust-anchor", testbed.anchor, "--timeout", "2", "--retries", "1", "host.sec.tb."]
+
+            let byPin = try await CLI.run(["--server", "tls://\(dot.good)", "--tls-pin", dot.otherPin, "--tls-pin", dot.pin] + base)
+            #expect(byPin.status == 0 && ipseckeyRecordCount(byPin.stdout) > 0, "\(byPin)")
+            let byAddress = try await CLI.run(["--server", "tls://\(dot.good):853", "--tls-ca", dot.ca] + base)
+            #expect(byAddress.status == 0, "the certificate names the address too\n\(byAddress)")
+
+            let failures: [(String, [String], String)] = [
+                ("wrong pin", ["--server", "tls://\(dot.good)", "--tls-pin", dot.otherPin], "SPKI pin mismatch"),
+                ("wrong name", ["--server", "tls://\(dot.good)", "--tls-name", "wrong.test", "--tls-ca", dot.ca], "certificate name mismatch"),
+                ("untrusted CA", ["--server", "tls://\(dot.good)", "--tls-name", dot.name], "certificate not trusted"),
+                ("expired certificate", ["--server", "tls://\(dot.expired)", "--tls-name", dot.name, "--tls-ca", dot.ca], "certificate expired"),
+                ("plain DNS on port 853", ["--server", "tls://\(dot.plain)", "--tls-name", dot.name, "--tls-ca", dot.ca], "TLS handshake"),
+            ]
+            for (what, options, reason) in failures {
+                let result = try await CLI.run(options + base)
+                #expect(result.status == 4, "\(what): expected indeterminate\n\(result)")
+                #expect(result.stderr.contains(reason), "\(what): expected '\(reason)'\n\(result)")
+                #expect(result.stdout.isEmpty, "\(what)\n\(result)")
             }
-            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            #expect(!watch.anythingArrived, "something arrived in clear text on \(watch.address)")
+            // The watch itself works: a clear-text query to that port is seen.
+            let probe = try await runProcess("/usr/bin/dig", ["+tries=1", "+time=1", "-p", "53", "@\(clearHost)", "host.sec.tb.", "IPSECKEY"])
+            #expect(probe.status != 0, "nothing answers there: \(probe)")
+            #expect(watch.anythingArrived, "the watch on \(watch.address) saw dig's query")
         }
-        #expect(secure == names.count)
-        #expect(upstream.connectionsOpened == 1)
-        // The server's side, from the kernel: connections established to the DoT port of this unbound.
-        let ss = try await runProcess("/usr/bin/ss", ["-Htn", "state", "established", "src", "\(dot.good):853"])
-        let established = ss.stdout.split(separator: "\n").filter { !$0.isEmpty }.count
-        #expect(ss.status == 0 && established == 1, "\(ss)")
-        await upstream.shutdown()
+
+        @Test("DNS over TLS: many lookups through unbound share one connection")
+        func dotOneConnection() async throws {
+            let (testbed, dot) = try await dot()
+            let server = try UpstreamAddress(parsingTLS: "tls://\(dot.good)")
+            let upstream = try TLSUpstream(servers: [server], authentication: TLSAuthentication(name: dot.name, caFile: dot.ca),
+                                           timeout: .seconds(5), attempts: 2, logger: Logger(label: "dot"))
+            let anchors = try TrustAnchors.load(path: testbed.anchor)
+            let resolver = Resolver(upstream: upstream, anchors: anchors, logger: Logger(label: "dot"))
+            let names = (0..<60).map { "n\($0).wild.sec.tb." }
+            let secure = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for name in names {
+                    group.addTask { (try? await resolver.resolveAuthenticated(name: try DNSName(name)))?.isEmpty == false }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(secure == names.count)
+            #expect(upstream.connectionsOpened == 1)
+            // The server's side, from the kernel: connections established to the DoT port of this unbound.
+            let ss = try await runProcess("/usr/bin/ss", ["-Htn", "state", "established", "src", "\(dot.good):853"])
+            let established = ss.stdout.split(separator: "\n").filter { !$0.isEmpty }.count
+            #expect(ss.status == 0 && established == 1, "\(ss)")
+            await upstream.shutdown()
+        }
     }
 }
