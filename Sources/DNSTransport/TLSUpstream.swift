@@ -74,6 +74,11 @@ public final class TLSUpstream: DNSUpstream, Sendable {
     /// TLS connections opened so far, over all servers (a handshake that failed counts too).
     public var connectionsOpened: Int { connections.values.reduce(0) { $0 + $1.opened.load(ordering: .relaxed) } }
 
+    /// The TLS versions negotiated so far (`tlsv13`, `tlsv12`), over all servers.
+    public var negotiatedTLSVersions: Set<String> {
+        Set(connections.values.compactMap { $0.version.withLock { $0 } })
+    }
+
     /// Responses that arrived on a connection but matched no query in flight (ID or question), or did not decode.
     public var droppedResponses: Int { connections.values.reduce(0) { $0 + $1.dropped.load(ordering: .relaxed) } }
 
@@ -162,6 +167,8 @@ final class DoTConnection: @unchecked Sendable {
     private let logger: Logger
     let opened = Atomic<Int>(0)
     let dropped = Atomic<Int>(0)
+    /// The TLS version of the last authenticated connection.
+    let version = Locked<String?>(nil)
 
     private final class Pending {
         let question: Question
@@ -317,6 +324,7 @@ final class DoTConnection: @unchecked Sendable {
     func authenticated(_ gen: Int, channel: Channel, version: String) {
         guard gen == generation else { channel.close(promise: nil); return }
         logger.debug("TLS connection authenticated", metadata: ["server": "\(server)", "version": "\(version)"])
+        self.version.withLock { $0 = version }
         connecting = false
         ready = true
         self.channel = channel

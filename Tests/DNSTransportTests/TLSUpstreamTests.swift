@@ -120,6 +120,7 @@ struct TLSUpstreamTests {
         }
         #expect(server.stats.accepted == 1, "24 queries in 3 rounds over \(server.stats.accepted) connections")
         #expect(up.connectionsOpened == 1)
+        #expect(up.negotiatedTLSVersions == ["tlsv13"])
         #expect(server.stats.querySizes.count == 24)
         #expect(server.stats.querySizes.allSatisfy { $0 % 128 == 0 }, "\(server.stats.querySizes)")
         #expect(up.droppedResponses == 0)
