@@ -42,6 +42,7 @@ public final class TLSUpstream: DNSUpstream, Sendable {
         configuration.renegotiationSupport = .none
         if authentication.pinsOnly {
             configuration.certificateVerification = .none
+            configuration.trustRoots = .certificates([])  // no CA is consulted: do not load the system's store
         } else if authentication.name != nil {
             // The chain here; the name after the handshake (`DoTFrameHandler.checkName`): NIOSSL would also accept a
             // certificate that names the server's address but not the authentication name.
