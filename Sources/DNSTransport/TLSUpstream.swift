@@ -360,7 +360,7 @@ final class DoTConnection: @unchecked Sendable {
     }
 
     /// The channel went inactive.
-    func closed(_ gen: Int, during handshake: Bool, reason: TransportError?) {
+    func closed(_ gen: Int, reason: TransportError?) {
         guard gen == generation else { return }
         if !ready {
             handshakeFailed(gen, reason ?? .tls("\(server): connection closed during the TLS handshake (not a DNS-over-TLS server?)"))
@@ -638,7 +638,7 @@ final class DoTFrameHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        connection.closed(generation, during: !handshakeDone, reason: error)
+        connection.closed(generation, reason: error)
         context.fireChannelInactive()
     }
 
