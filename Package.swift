@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // C declarations only. Every call into them lives in DNSCrypto.
@@ -28,11 +29,13 @@ let package = Package(
         .target(name: "DNSModel"),
         // The upstream protocol and the types it speaks, NIO-free: what the validator asks through.
         .target(name: "Upstream", dependencies: ["DNSModel"]),
-        // The socket module: UDP/TCP to upstream resolvers.
+        // The socket module: UDP/TCP and DNS over TLS to upstream resolvers (the only module that uses NIOSSL).
         .target(name: "DNSTransport", dependencies: [
-            "DNSModel", "Upstream",
+            "DNSModel", "Upstream", "DNSCrypto",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "DNSSECValidator", dependencies: [
@@ -63,8 +66,9 @@ let package = Package(
         ]),
         .testTarget(name: "DNSModelTests", dependencies: ["DNSModel", "DNSCrypto"]),
         .testTarget(name: "DNSCryptoTests", dependencies: ["DNSCrypto"]),
-        .testTarget(name: "DNSTransportTests", dependencies: ["DNSTransport", "DNSModel", "TestAuthority",
-            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "DNSTransportTests", dependencies: ["DNSTransport", "DNSModel", "DNSSECValidator", "TestAuthority",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl")]),
         .testTarget(name: "DNSSECValidatorTests", dependencies: ["DNSSECValidator", "DNSModel", "DNSCrypto", "DNSTransport", "TestAuthority"]),
         .testTarget(name: "IPSecKeyResolverTests", dependencies: ["IPSecKeyResolver", "DNSModel", "DNSCrypto", "DNSSECValidator", "DNSTransport", "TestAuthority",
             .product(name: "Logging", package: "swift-log")]),

@@ -18,7 +18,8 @@ public struct UpstreamAddressError: Error, Sendable, Equatable, CustomStringConv
 /// The IP address and port of an upstream resolver: `127.0.0.1`, `127.0.0.1:5353`, `::1`, `[::1]`, `[::1]:5353`.
 ///
 /// Only literal IPv4 or IPv6 addresses are accepted (a stub resolver cannot look up its own resolver's name).
-/// The port defaults to 53. A bare IPv6 address (no brackets) always means port 53.
+/// The port defaults to 53 (`defaultPort`: 853 for DNS over TLS). A bare IPv6 address (no brackets) always means the
+/// default port.
 public struct UpstreamAddress: Sendable, Hashable, CustomStringConvertible {
     /// The address in canonical text form (`inet_ntop` form: IPv6 lower case and compressed), without brackets.
     public let host: String
@@ -29,7 +30,7 @@ public struct UpstreamAddress: Sendable, Hashable, CustomStringConvertible {
 
     public static let defaultPort = 53
 
-    public init(parsing text: String) throws(UpstreamAddressError) {
+    public init(parsing text: String, defaultPort: Int = UpstreamAddress.defaultPort) throws(UpstreamAddressError) {
         func fail(_ reason: String) -> UpstreamAddressError { UpstreamAddressError(input: text, reason: reason) }
         let input = text.trimmingSpaces
         guard !input.isEmpty else { throw fail("empty address") }
@@ -59,7 +60,7 @@ public struct UpstreamAddress: Sendable, Hashable, CustomStringConvertible {
             }
         }
 
-        var port = Self.defaultPort
+        var port = defaultPort
         if let portText {
             guard !portText.isEmpty else { throw fail("empty port") }
             guard portText.count <= 5, portText.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(portText) else {

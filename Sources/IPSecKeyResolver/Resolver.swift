@@ -19,6 +19,9 @@ public struct ResolverConfiguration: Sendable {
     public var tcpOnly = false
     /// Send DNS Cookies (RFC 7873) and check the ones that come back (see `NetworkUpstream`).
     public var cookies = true
+    /// Speak DNS over TLS (RFC 7858) to every upstream, authenticated this way (`TLSUpstream`, strict profile: no
+    /// fall-back to clear text). Needs explicit `upstreams` (resolv.conf cannot ask for TLS; give port 853).
+    public var tls: TLSAuthentication?
     /// Validate as if at this time (unix seconds); nil is now.
     public var validationTime: UInt32?
     /// Work bounds (chain length, signature checks, NSEC3 iterations, cache size).
@@ -96,9 +99,28 @@ public final class Resolver: Sendable {
         let conf = ResolvConf.load(logger: logger)
         let servers = configuration.upstreams ?? conf.servers
         guard !servers.isEmpty else { throw ResolverSetupError(kind: .badConfiguration, message: "no upstream resolver") }
-        let upstream = NetworkUpstream(servers: servers, timeout: configuration.timeout ?? conf.timeout,
+        let upstream: any DNSUpstream
+        if let tls = configuration.tls {
+            guard configuration.upstreams != nil else {
+                throw ResolverSetupError(kind: .badConfiguration, message: "DNS over TLS needs explicit upstreams")
+            }
+            do {
+                upstream = try TLSUpstream(servers: servers, authentication: tls, timeout: configuration.timeout ?? conf.timeout,
+                                           attempts: configuration.attempts ?? conf.attempts, logger: logger)
+            } catch {
+                // A CA file that cannot be read is missing input; one that OpenSSL cannot load is bad data.
+                let kind: ResolverSetupError.Kind = switch tls.caFile.map({ FileManager.default.isReadableFile(atPath: $0) }) {
+                case .some(false): .fileNotFound
+                case .some(true) where error.message.hasPrefix("cannot set up TLS"): .malformedTrustAnchor
+                default: .badConfiguration
+                }
+                throw ResolverSetupError(kind: kind, message: "DNS over TLS: \(error)")
+            }
+        } else {
+            upstream = NetworkUpstream(servers: servers, timeout: configuration.timeout ?? conf.timeout,
                                        attempts: configuration.attempts ?? conf.attempts, tcpOnly: configuration.tcpOnly,
                                        cookies: configuration.cookies, logger: logger)
+        }
         self.init(upstream: upstream, anchors: anchors, validationTime: configuration.validationTime,
                   limits: configuration.limits, logger: logger)
     }

@@ -63,6 +63,9 @@ public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible 
     case noUpstreams
     /// The lookup was cancelled.
     case cancelled
+    /// DNS over TLS could not be used: no handshake, or the server failed authentication (name, chain, pin).
+    /// Nothing was sent in clear text instead.
+    case tls(String)
 
     /// An answer came but could not be used (corrupted, cut short, not matching the question): asking again,
     /// by another route, may well succeed. A timeout or a refused connection has already been retried.
@@ -81,6 +84,7 @@ public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible 
         case .tcpFailure(let m): return "TCP failure: \(m)"
         case .noUpstreams: return "no upstream resolver configured"
         case .cancelled: return "lookup cancelled"
+        case .tls(let m): return "TLS: \(m)"
         }
     }
 }

@@ -73,8 +73,17 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Names or IPv4/IPv6 addresses to look up.", valueName: "NAME|ADDRESS"))
     var targets: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Upstream resolver as HOST[:PORT], IPv6 as [ADDR]:PORT (repeatable; default: /etc/resolv.conf).", valueName: "HOST[:PORT]"))
+    @Option(name: .long, help: ArgumentHelp("Upstream resolver as HOST[:PORT], IPv6 as [ADDR]:PORT, or tls://HOST[:PORT] for DNS over TLS (port 853 by default) (repeatable; default: /etc/resolv.conf).", valueName: "HOST[:PORT]"))
     var server: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("DNS over TLS: the name the server's certificate must carry (also sent as SNI).", valueName: "NAME"))
+    var tlsName: String?
+
+    @Option(name: .long, help: ArgumentHelp("DNS over TLS: SPKI pin of the server's key, sha256:BASE64 (repeatable: current and next key).", valueName: "sha256:BASE64"))
+    var tlsPin: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("DNS over TLS: PEM file of the CAs to trust instead of the system's store.", valueName: "FILE"))
+    var tlsCa: String?
 
     @Option(name: .long, help: ArgumentHelp("Trust-anchor file: DS/DNSKEY zone-file lines or RFC 7958 XML (repeatable; default: the bundled root anchors).", valueName: "FILE"))
     var trustAnchor: [String] = []
@@ -149,8 +158,9 @@ struct IPSecKeyVerify: AsyncParsableCommand {
             throw ValidationError("--validation-time '\(vt)' is neither unix seconds nor YYYYMMDDHHMMSS.")
         }
         for s in server {
-            do { _ = try UpstreamAddress(parsing: s) } catch { throw ValidationError("--server '\(s)': \(error)") }
+            do { _ = try Self.upstream(s) } catch { throw ValidationError("--server '\(s)': \(error)") }
         }
+        _ = try tlsAuthentication()
         for t in targets { try Self.checkTarget(t) }
         if pem && format != nil && format != .pem { throw ValidationError("--pem conflicts with --format \(format!.rawValue).") }
         try validateDelivery()
@@ -221,7 +231,8 @@ struct IPSecKeyVerify: AsyncParsableCommand {
 
     func makeConfiguration(logger: Logger) throws -> ResolverConfiguration {
         var config = ResolverConfiguration()
-        if !server.isEmpty { config.upstreams = try server.map { try UpstreamAddress(parsing: $0) } }
+        if !server.isEmpty { config.upstreams = try server.map { try Self.upstream($0) } }
+        config.tls = try tlsAuthentication()
         if !trustAnchor.isEmpty { config.trustAnchorFiles = trustAnchor }
         if let timeout { config.timeout = .milliseconds(Int64(timeout * 1000)) }
         if let retries { config.attempts = retries + 1 }
@@ -231,6 +242,32 @@ struct IPSecKeyVerify: AsyncParsableCommand {
         // --watch: every check asks the upstream afresh, so a cached copy never stands in for re-validation.
         if watch { config.limits.maxCacheTTL = 0 }
         return config
+    }
+
+    static func upstream(_ text: String) throws -> UpstreamAddress {
+        UpstreamAddress.isTLS(text) ? try UpstreamAddress(parsingTLS: text) : try UpstreamAddress(parsing: text)
+    }
+
+    /// DNS over TLS when the servers say tls://, with the --tls-* options; nil for clear text. TLS is all or nothing:
+    /// a clear-text server beside a TLS one would see the queries TLS is meant to hide.
+    func tlsAuthentication() throws -> TLSAuthentication? {
+        let tlsServers = server.filter(UpstreamAddress.isTLS)
+        guard !tlsServers.isEmpty else {
+            if tlsName != nil || !tlsPin.isEmpty || tlsCa != nil {
+                throw ValidationError("--tls-name, --tls-pin and --tls-ca need a --server tls://HOST[:PORT].")
+            }
+            return nil
+        }
+        guard tlsServers.count == server.count else {
+            throw ValidationError("--server tls://… cannot be mixed with clear-text servers (queries would leave in clear text).")
+        }
+        do {
+            let auth = TLSAuthentication(name: tlsName, pins: try tlsPin.map { try SPKIPin(parsing: $0) }, caFile: tlsCa)
+            try TLSAuthentication(name: tlsName).check()  // the CA file is read when the resolver is made (exit 66/65)
+            return auth
+        } catch {
+            throw ValidationError("\(error)")
+        }
     }
 
     static func exit(for error: ResolverSetupError) -> Exit {
