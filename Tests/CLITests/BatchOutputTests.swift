@@ -27,7 +27,7 @@ import Testing
 
     func args(concurrency: Int) async throws -> [String] {
         let f = try await CLIFixture.shared.get()
-        return ["--server", f.server.address, "--trust-anchor", f.anchor, "--timeout", "5",
+        return ["--server", f.server.address, "--trust-anchor", f.anchor, "--timeout", "10", "--retries", "3",
                 "--batch", Self.namesFile, "--concurrency", "\(concurrency)"]
     }
 
