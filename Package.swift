@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "DNSSECValidator", targets: ["DNSSECValidator"]),
         .library(name: "DNSModel", targets: ["DNSModel"]),
         .library(name: "DNSCrypto", targets: ["DNSCrypto"]),
+        // Test side only (zone signing with libldns, the in-process authority): for Benchmarks/ and Fuzz/.
+        .library(name: "TestAuthority", targets: ["TestAuthority"]),
         .executable(name: "ipseckey-verify", targets: ["ipseckey-verify"]),
         .executable(name: "ipseckey-testbed", targets: ["ipseckey-testbed"]),
     ],

@@ -26,6 +26,7 @@ let package = Package(
                 .product(name: "DNSCrypto", package: root),
                 .product(name: "DNSSECValidator", package: root),
                 .product(name: "IPSecKeyResolver", package: root),
+                .product(name: "TestAuthority", package: root),
             ],
             path: "Benchmarks/DNSBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]

@@ -30,5 +30,12 @@ let package = Package(
             .product(name: "DNSSECValidator", package: "ipseckey-verify"),
             .product(name: "DNSModel", package: "ipseckey-verify"),
         ]),
+        // Differential: our signature verification against libldns's ldns_verify_rrsig_keylist_time.
+        .executableTarget(name: "FuzzLDNSDifferential", dependencies: [
+            "FuzzDriver",
+            .product(name: "DNSSECValidator", package: "ipseckey-verify"),
+            .product(name: "DNSModel", package: "ipseckey-verify"),
+            .product(name: "DNSCrypto", package: "ipseckey-verify"),
+        ]),
     ]
 )

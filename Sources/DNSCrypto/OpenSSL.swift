@@ -79,12 +79,10 @@ public final class VerifyingKey: @unchecked Sendable {
     /// The DNSSEC algorithms this bridge implements (RFC 8624 MUST/RECOMMENDED validation set).
     public static let supportedAlgorithms: Set<UInt8> = [5, 7, 8, 10, 13, 14, 15, 16]
 
-    /// Parse a DNSKEY public key field for a DNSSEC algorithm.
+    /// Parse a DNSKEY public key field for a DNSSEC algorithm: libldns turns it into a libcrypto key
+    /// (``LDNSKeys``); no DER is built here.
     public init(algorithm: UInt8, dnskeyPublicKey: [UInt8]) throws(CryptoError) {
-        let spki = try DER.dnskeySPKI(algorithm: algorithm, publicKey: dnskeyPublicKey)
-        guard let key = Self.parseSPKI(spki) else {
-            throw .malformedKey("libcrypto rejected the \(Self.algorithmName(algorithm)) public key")
-        }
+        let key = try LDNSKeys.pkey(algorithm: algorithm, publicKey: dnskeyPublicKey)
         pkey = key
         self.algorithm = algorithm
         template = Self.digest(for: algorithm).flatMap { md in
@@ -110,6 +108,20 @@ public final class VerifyingKey: @unchecked Sendable {
         case 14: EVP_sha384()
         default: nil
         }
+    }
+
+    /// The key as DER SubjectPublicKeyInfo, written by libcrypto (`i2d_PUBKEY`); for tests that compare the key
+    /// ldns made with an independent encoding, and for diagnostics.
+    public var subjectPublicKeyInfo: [UInt8] {
+        let length = i2d_PUBKEY(pkey, nil)
+        guard length > 0 else { ERR_clear_error(); return [] }
+        var out = [UInt8](repeating: 0, count: Int(length))
+        let written = out.withUnsafeMutableBufferPointer { buf -> Int32 in
+            var p: UnsafeMutablePointer<UInt8>? = buf.baseAddress
+            return i2d_PUBKEY(pkey, &p)
+        }
+        ERR_clear_error()
+        return written == length ? out : []
     }
 
     /// Whether libcrypto accepts a DER SubjectPublicKeyInfo (e.g. the EC point is on its curve).

@@ -118,12 +118,12 @@ final class ResponseCache: Sendable {
 /// Validated zone statuses (trusted DNSKEY sets with parsed keys, proven insecure delegations), by zone name,
 /// until they expire (capped TTL and signature expiration). Bounded.
 final class ZoneCache: Sendable {
-    struct Entry: Sendable { let status: ZoneStatus; let expires: UInt32 }
+    struct Entry: Sendable { let status: ChainVerdict; let expires: UInt32 }
     private let map = Locked<[DNSName: Entry]>([:])
     let capacity: Int
     init(capacity: Int) { self.capacity = capacity }
 
-    func get(_ zone: DNSName, now: UInt32) -> ZoneStatus? {
+    func get(_ zone: DNSName, now: UInt32) -> ChainVerdict? {
         map.withLock { m in
             guard let e = m[zone] else { return nil }
             if SerialTime.lessOrEqual(e.expires, now) { m[zone] = nil; return nil }
@@ -131,11 +131,8 @@ final class ZoneCache: Sendable {
         }
     }
 
-    func put(_ zone: DNSName, _ status: ZoneStatus, expires: UInt32) {
-        switch status {
-        case .indeterminate: return  // transient: never cached
-        default: break
-        }
+    func put(_ zone: DNSName, _ status: ChainVerdict, expires: UInt32) {
+        if status.verdict == .indeterminate { return }  // transient: never cached
         map.withLock { m in
             if m.count >= capacity { m.removeAll(keepingCapacity: true) }
             m[zone] = Entry(status: status, expires: expires)

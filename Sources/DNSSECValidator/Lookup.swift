@@ -115,12 +115,10 @@ extension Validator {
         let signerNames = signers(of: set, in: sigs)
         guard let signer = signerNames.first else {
             // Unsigned: walk to the closest provable cut (for a DS RRset, in the parent, where it lives).
-            switch await zoneStatus(for: set.type == .ds ? (set.name.parent ?? set.name) : set.name, ctx) {
-            case .insecure(let r): return (.insecure, r, false)
+            switch await chainVerdict(for: set.type == .ds ? (set.name.parent ?? set.name) : set.name, ctx) {
+            case .unproven(let v, let r): return (v, r, false)
             case .secure(let zone, _):
                 return (.bogus, Reason(.signaturesMissing, "\(set.name) \(set.type) carries no RRSIG, but \(zone) is signed and its chain of trust is secure: the zone or, more likely, the upstream resolver stripped the DNSSEC records (try another upstream)"), false)
-            case .bogus(let r): return (.bogus, r, false)
-            case .indeterminate(let r): return (.indeterminate, r, false)
             }
         }
         guard set.name.isSubdomain(of: signer) else {
@@ -130,10 +128,8 @@ extension Validator {
         if set.type == .ds && signer == set.name {
             return (.bogus, Reason(.badSigner, "the DS RRset of \(set.name) is signed by \(set.name) itself, but DS records live in (and are signed by) the parent zone"), false)
         }
-        switch await zoneStatus(for: signer, ctx) {
-        case .insecure(let r): return (.insecure, r, false)
-        case .bogus(let r): return (.bogus, r, false)
-        case .indeterminate(let r): return (.indeterminate, r, false)
+        switch await chainVerdict(for: signer, ctx) {
+        case .unproven(let v, let r): return (v, r, false)
         case .secure(let zone, let keys):
             guard zone == signer else {
                 return (.bogus, Reason(.badSigner, "RRSIG over \(set.name) \(set.type) names signer \(signer), but the chain of trust shows \(signer) is not a zone apex (its zone is \(zone))"), false)
@@ -185,22 +181,19 @@ extension Validator {
         }
         guard let zone = signer else {
             // Unsigned: walk to the closest provable cut (for DS, in the parent, where the DS RRset would live).
-            switch await zoneStatus(for: type == .ds ? (name.parent ?? name) : name, ctx) {
-            case .insecure(let r):
+            switch await chainVerdict(for: type == .ds ? (name.parent ?? name) : name, ctx) {
+            case .unproven(.insecure, let r):
                 ctx.record(name, .unsignedDenial(name: name, what: what), .insecure)
                 return (.insecure, r)
             case .secure(let z, _):
                 let r = Reason(.denialMissing, "the answer says \(what), but carries no signed proof although \(z) is signed")
                 ctx.note(name, r, .bogus)
                 return (.bogus, r)
-            case .bogus(let r): return (.bogus, r)
-            case .indeterminate(let r): return (.indeterminate, r)
+            case .unproven(let v, let r): return (v, r)
             }
         }
-        switch await zoneStatus(for: zone, ctx) {
-        case .insecure(let r): return (.insecure, r)
-        case .bogus(let r): return (.bogus, r)
-        case .indeterminate(let r): return (.indeterminate, r)
+        switch await chainVerdict(for: zone, ctx) {
+        case .unproven(let v, let r): return (v, r)
         case .secure(let z, let keys):
             guard z == zone else {
                 return (.bogus, Reason(.badSigner, "the denial for \(name) is signed by \(zone), which the chain of trust does not show as a zone apex"))

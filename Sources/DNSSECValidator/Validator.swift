@@ -66,12 +66,26 @@ public struct ValidatorConfiguration: Sendable {
     }
 }
 
-/// Status of a zone on the chain of trust.
-enum ZoneStatus: Sendable {
+/// The verdict of a link of the chain of trust, in the values an answer carries (`Verdict` and `Reason`, as in
+/// `ValidatedAnswer`): secure with the zone it proves and that zone's trusted keys, or not secure (insecure, bogus,
+/// indeterminate) for a reason. A lookup's verdict is taken from it as it is, never translated from another type.
+enum ChainVerdict: Sendable {
+    /// The DNSKEY RRset of `zone` is validated; `keys` are its zone keys (REVOKEd ones kept, to name them).
     case secure(zone: DNSName, keys: [TrustedKey])
-    case insecure(Reason)
-    case bogus(Reason)
-    case indeterminate(Reason)
+    /// Any verdict other than secure, with its reason; built only through ``insecure(_:)``, ``bogus(_:)`` and
+    /// ``indeterminate(_:)``, so it never holds `.secure`.
+    case unproven(Verdict, Reason)
+
+    static func insecure(_ r: Reason) -> ChainVerdict { .unproven(.insecure, r) }
+    static func bogus(_ r: Reason) -> ChainVerdict { .unproven(.bogus, r) }
+    static func indeterminate(_ r: Reason) -> ChainVerdict { .unproven(.indeterminate, r) }
+
+    var verdict: Verdict {
+        switch self { case .secure: .secure; case .unproven(let v, _): v }
+    }
+    var reason: Reason? {
+        switch self { case .secure: nil; case .unproven(_, let r): r }
+    }
 }
 
 /// Validates DNS answers from an upstream against configured trust anchors (RFC 4033–4035, 5155, 6840, 9276).
@@ -84,7 +98,7 @@ public final class Validator: Sendable {
     let signatureCache: VerifiedSignatures
     let zoneCache: ZoneCache
     /// Chain-of-trust steps under way, shared by concurrent lookups (see `Flights`).
-    let anchorFlights = Flights<DNSName, ZoneStatus>()
+    let anchorFlights = Flights<DNSName, ChainVerdict>()
     let stepFlights = Flights<DNSName, DSStep>()
     /// Speculative queries under way (`prefetch`), so that they can be awaited.
     let prefetches = InFlightCount()
@@ -137,9 +151,9 @@ public final class Validator: Sendable {
 
     /// A validated zone status from the cache. A lookup that asks again trusts only what cannot have come from a
     /// corrupted answer: secure keys and proven unsigned delegations, not a cached failure.
-    func cachedZone(_ zone: DNSName, _ ctx: LookupContext) -> ZoneStatus? {
+    func cachedZone(_ zone: DNSName, _ ctx: LookupContext) -> ChainVerdict? {
         guard let status = zoneCache.get(zone, now: ctx.now) else { return nil }
-        if ctx.route > 0, case .bogus = status { return nil }
+        if ctx.route > 0, status.verdict == .bogus { return nil }
         return status
     }
 
@@ -192,7 +206,7 @@ public final class Validator: Sendable {
     }
 
     /// Validated keys of the zone at a trust anchor.
-    func anchoredZone(_ zone: DNSName, _ ctx: LookupContext) async -> ZoneStatus {
+    func anchoredZone(_ zone: DNSName, _ ctx: LookupContext) async -> ChainVerdict {
         if let cached = cachedZone(zone, ctx) { return cached }
         return await shared(anchorFlights, zone, ctx, redo: Self.isTransient) { await computeAnchoredZone(zone, ctx) }
     }
@@ -204,7 +218,7 @@ public final class Validator: Sendable {
         ctx.tracing || ctx.route > 0 ? await work() : await flights.run(key, redo: redo, work)
     }
 
-    private func computeAnchoredZone(_ zone: DNSName, _ ctx: LookupContext) async -> ZoneStatus {
+    private func computeAnchoredZone(_ zone: DNSName, _ ctx: LookupContext) async -> ChainVerdict {
         if let cached = cachedZone(zone, ctx) { return cached }
         let anchors = configuration.anchors.anchors[zone] ?? []
         let result = await dnskeys(of: zone, ds: anchors.compactMap { if case .ds(_, let d) = $0 { d } else { nil } },
@@ -216,7 +230,7 @@ public final class Validator: Sendable {
 
     /// Fetch a zone's DNSKEY RRset and accept it if a key matching one of `ds` (or an anchored key) signs it.
     func dnskeys(of zone: DNSName, ds: [DSData], anchoredKeys: [DNSKEYData], what: String,
-                 _ ctx: LookupContext) async -> (status: ZoneStatus, expires: UInt32) {
+                 _ ctx: LookupContext) async -> (status: ChainVerdict, expires: UInt32) {
         let short = ctx.now &+ limits.failureCacheTTL
         let usable = DelegationRules.usableDS(ds)
         let usableKeys = anchoredKeys.filter { VerifyingKey.supportedAlgorithms.contains($0.algorithm) }
@@ -274,7 +288,7 @@ public final class Validator: Sendable {
 
     /// Walk from the closest trust anchor down to `target`, following DS records at zone cuts. Returns the status of
     /// the deepest zone containing `target` (secure with its keys, or insecure below a proven unsigned delegation).
-    func zoneStatus(for target: DNSName, _ ctx: LookupContext) async -> ZoneStatus {
+    func chainVerdict(for target: DNSName, _ ctx: LookupContext) async -> ChainVerdict {
         guard let anchor = configuration.anchors.closest(to: target) else {
             let r = Reason(.noTrustAnchor, "no configured trust anchor covers \(target): it cannot be validated")
             ctx.note(target, r, .indeterminate)
@@ -330,7 +344,7 @@ public final class Validator: Sendable {
         case notACut
         /// Proven: a zone cut, with the status of the zone below it (secure with its keys, insecure, bogus, or
         /// indeterminate when the DS was proven but the child's DNSKEY set could not be had).
-        case status(ZoneStatus, expires: UInt32)
+        case status(ChainVerdict, expires: UInt32)
         /// No usable answer to the DS question (timeout, SERVFAIL, REFUSED, budget spent): nothing proven.
         case unavailable(Reason)
     }
@@ -355,9 +369,9 @@ public final class Validator: Sendable {
                 case .secure(let z, _) where z == signer: continue
                 case .secure(let z, _) where z.isSubdomain(of: signer):
                     return (.bogus, Reason(.badSigner, "RRSIG over \(what) is by \(signer), but \(z) is a signed zone below it that holds the name (RFC 4035 §5.3.1)"))
-                case .insecure(let r):
+                case .unproven(.insecure, let r):
                     return (.bogus, Reason(.badSigner, "RRSIG over \(what) is by \(signer), but the name lies in a separate, unsigned zone: \(r.message)"))
-                case .bogus(let r): return (.bogus, r)
+                case .unproven(.bogus, let r): return (.bogus, r)
                 default: break  // nothing this walk can use: ask
                 }
             }
@@ -372,10 +386,10 @@ public final class Validator: Sendable {
                 switch s {
                 case .secure(let z, _):
                     return (.bogus, Reason(.badSigner, "RRSIG over \(what) is by \(signer), but \(z) is a signed zone below it that holds the name (RFC 4035 §5.3.1)"))
-                case .insecure(let r):
+                case .unproven(.insecure, let r):
                     return (.bogus, Reason(.badSigner, "RRSIG over \(what) is by \(signer), but the name lies in a separate, unsigned zone: \(r.message)"))
-                case .bogus(let r): return (.bogus, r)
-                case .indeterminate(let r):
+                case .unproven(.bogus, let r): return (.bogus, r)
+                case .unproven(_, let r):  // indeterminate
                     return (.bogus, Reason(.badSigner, "RRSIG over \(what) is by \(signer), but \(signer) proves a delegation to \(n) below it (its DNSKEY set could not be had: \(r.message))"))
                 }
             }
@@ -386,10 +400,10 @@ public final class Validator: Sendable {
     /// An outcome that may say more about the lookup that produced it (its upstream luck, its own budget of
     /// signature checks) than about the zone: not taken over from another lookup. (Indeterminate is also never
     /// cached.)
-    static func isTransient(_ status: ZoneStatus) -> Bool {
+    static func isTransient(_ status: ChainVerdict) -> Bool {
         switch status {
-        case .indeterminate: return true
-        case .bogus(let r): return r.code == .workLimit
+        case .unproven(.indeterminate, _): return true
+        case .unproven(.bogus, let r): return r.code == .workLimit
         default: return false
         }
     }

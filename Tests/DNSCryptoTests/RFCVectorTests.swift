@@ -20,6 +20,13 @@ import Testing
         let input = wire(["dskey", "example", "com"]) + rdata
         #expect(hex(DigestAlgorithm.sha1.hash(input)) == "2bb183af5f22588179a53b0a98631fad1a292118")
         #expect(hex(DigestAlgorithm.sha256.hash(input)) == "d4b7d520e7bb5f0f67674a0cceb1e3e0614b93c4f9e99b8383f6a1e4469da50a")
+        // The same digests as libldns computes them (ldns_key_rr2ds), which the validator uses to match DS to keys.
+        let owner = wire(["dskey", "example", "com"])
+        #expect(DSDigest.digest(ownerWire: owner, dnskeyRDATA: rdata, digestType: 1).map(hex) == "2bb183af5f22588179a53b0a98631fad1a292118")
+        #expect(DSDigest.digest(ownerWire: owner, dnskeyRDATA: rdata, digestType: 2).map(hex) == "d4b7d520e7bb5f0f67674a0cceb1e3e0614b93c4f9e99b8383f6a1e4469da50a")
+        #expect(DSDigest.digest(ownerWire: owner, dnskeyRDATA: rdata, digestType: 4)?.count == 48)
+        #expect(DSDigest.digest(ownerWire: owner, dnskeyRDATA: rdata, digestType: 3) == nil)
+        #expect(DSDigest.digest(ownerWire: owner, dnskeyRDATA: [1, 0], digestType: 2) == nil)
         #expect(DigestAlgorithm(dsDigestType: 1) == .sha1)
         #expect(DigestAlgorithm(dsDigestType: 2) == .sha256)
         #expect(DigestAlgorithm(dsDigestType: 4) == .sha384)
@@ -44,6 +51,19 @@ import Testing
         #expect(throws: CryptoError.self) {
             _ = try VerifyingKey(algorithm: algorithm, dnskeyPublicKey: Array(repeating: 0x41, count: length))
         }
+    }
+
+    /// RSA keys libldns converts are held to the 512–4096-bit range, and a zero-length exponent is refused.
+    @Test func rsaKeyBounds() throws {
+        func rsa(exponent: [UInt8], modulusOctets: Int) -> [UInt8] {
+            [UInt8(exponent.count)] + exponent + [0xc1] + Array(repeating: 0x37, count: modulusOctets - 1)
+        }
+        _ = try VerifyingKey(algorithm: 8, dnskeyPublicKey: rsa(exponent: [1, 0, 1], modulusOctets: 256))
+        #expect(throws: CryptoError.self) { _ = try VerifyingKey(algorithm: 8, dnskeyPublicKey: rsa(exponent: [3], modulusOctets: 63)) }
+        #expect(throws: CryptoError.self) { _ = try VerifyingKey(algorithm: 8, dnskeyPublicKey: rsa(exponent: [3], modulusOctets: 513)) }
+        #expect(throws: CryptoError.self) { _ = try VerifyingKey(algorithm: 8, dnskeyPublicKey: [0, 0, 0] + Array(repeating: 0xc1, count: 128)) }
+        // An ECDSA point off the curve is refused by the conversion.
+        #expect(throws: CryptoError.self) { _ = try VerifyingKey(algorithm: 13, dnskeyPublicKey: Array(repeating: 0x41, count: 64)) }
     }
 
     @Test func randomBytesDiffer() {

@@ -262,7 +262,20 @@ struct RecordsUpstream: DNSUpstream {
             #expect(d.keyTag == p.key.keyTag)
             let digest = try #require(DigestAlgorithm(dsDigestType: d.digestType)).hash(p.keyOwner.lowercased.wire + p.key.rdata)
             #expect(digest == d.digest, "DS digest over \(p.keyOwner) DNSKEY")
+            // libldns's digest (the one the validator matches with) agrees with the RFC's and with libcrypto's.
+            #expect(DSDigest.digest(ownerWire: p.keyOwner.lowercased.wire, dnskeyRDATA: p.key.rdata, digestType: d.digestType) == d.digest)
         }
+    }
+
+    /// The key libldns builds from the DNSKEY (ldns_key_buf2rsa_raw, ldns_ecdsa2pkey_raw, ldns_ed*2pkey_raw), written
+    /// out by libcrypto, is octet for octet the SubjectPublicKeyInfo the independent Swift DER encoder (kept for PEM
+    /// export of IPSECKEY keys) makes from the same field.
+    @Test(arguments: rfcSignatureVectors)
+    func ldnsKeyMatchesIndependentEncoding(_ v: RFCSignatureVector) throws {
+        let p = try parseVector(v)
+        let key = try VerifyingKey(algorithm: p.key.algorithm, dnskeyPublicKey: p.key.publicKey)
+        #expect(!key.subjectPublicKeyInfo.isEmpty)
+        #expect(key.subjectPublicKeyInfo == (try DER.dnskeySPKI(algorithm: p.key.algorithm, publicKey: p.key.publicKey)))
     }
 
     @Test(arguments: rfcSignatureVectors)

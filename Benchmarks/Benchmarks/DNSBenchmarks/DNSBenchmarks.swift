@@ -4,6 +4,7 @@
 import Benchmark
 import DNSCrypto
 import DNSModel
+import TestAuthority
 
 // MARK: - Fixtures (built once, at registration time)
 

@@ -24,7 +24,8 @@ enum DelegationRules {
                       "the DS set of \(zone) names only algorithms or digests this validator does not implement (\(algs)): \(zone) is treated as insecure (RFC 4035 §5.2)")
     }
 
-    /// The keys of a DNSKEY set that a DS record (RFC 4034 §5.1.4 digest over owner and RDATA) or an anchored key
+    /// The keys of a DNSKEY set that a DS record (RFC 4034 §5.1.4 digest over owner and RDATA, computed by libldns's
+    /// `ldns_key_rr2ds` through ``DSDigest``) or an anchored key
     /// vouches for, over the whole of both sets. A DS is compared with a key only when key tag and algorithm agree,
     /// and each key's digest is computed at most once per digest type, so the work is bounded by the size of the
     /// sets, not their product. Keys are returned in canonical RDATA order, whatever order the upstream used.
@@ -41,8 +42,10 @@ enum DelegationRules {
             if let candidates = byTag[UInt32(DNSKEYData.keyTag(rdata: rdata)) << 8 | UInt32(k.algorithm)] {
                 var digests: [UInt8: [UInt8]] = [:]
                 for d in candidates {
-                    guard let alg = DigestAlgorithm(dsDigestType: d.digestType) else { continue }
-                    let digest = digests[d.digestType] ?? alg.hash(owner + rdata)
+                    guard DigestAlgorithm(dsDigestType: d.digestType) != nil,
+                          let digest = digests[d.digestType]
+                            ?? DSDigest.digest(ownerWire: owner, dnskeyRDATA: rdata, digestType: d.digestType)
+                    else { continue }
                     digests[d.digestType] = digest
                     if digest == d.digest { matches = true; break }
                 }
