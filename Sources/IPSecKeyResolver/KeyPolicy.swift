@@ -67,7 +67,8 @@ extension IPSecKey {
     /// Builds the record for a PEM public key (`-----BEGIN PUBLIC KEY-----`, read by libcrypto): RSA as algorithm 2
     /// in RFC 3110 form, ECDSA P-256/P-384 as algorithm 3 (RFC 8005), Ed25519/Ed448 as algorithm 4 (RFC 9373).
     /// Keys that would not be exported (RSA below 2048 bits; DSA and other types are refused by the reader) throw.
-    public init(precedence: UInt8, gateway: IPSECKEYGateway, pem: String) throws(KeyExportError) {
+    /// The result is a record to publish, not a key anyone authenticated.
+    public init(publishing pem: String, precedence: UInt8, gateway: IPSECKEYGateway) throws(KeyExportError) {
         let imported: ImportedPublicKey
         do { imported = try PublicKeyImport.read(pem: pem) } catch { throw KeyExportError(description: error.description) }
         let algorithm: UInt8
@@ -114,19 +115,21 @@ public struct SecureAnswerLifetime: Sendable, Hashable {
     /// validates with the signatures seen.
     public let signatureExpiration: UInt32
 
+    /// A lifetime from its two figures.
     public init(ttl: UInt32, signatureExpiration: UInt32) {
         self.ttl = ttl; self.signatureExpiration = signatureExpiration
     }
 
     /// The lifetime of a secure data answer; nil for anything else (or when no signature came with it).
     public init?(_ answer: ValidatedAnswer) {
-        guard answer.verdict == .secure, answer.kind == .data, let set = answer.rrset else { return nil }
-        let expirations = answer.signatures.compactMap { r -> UInt32? in
-            if case .rrsig(let sig)? = try? r.parsed() { return sig.expiration }
-            return nil
-        }
-        guard let earliest = expirations.min(by: { !SerialTime.lessOrEqual($1, $0) }) else { return nil }
-        ttl = set.ttl
+        guard case .secure(let set) = answer.result else { return nil }
+        self.init(set)
+    }
+
+    /// The lifetime of an authenticated RRset; nil when no signature came with it.
+    public init?(_ set: AuthenticatedRRset) {
+        guard let earliest = set.signatureExpiration else { return nil }
+        ttl = set.rrset.ttl
         signatureExpiration = earliest
     }
 }
