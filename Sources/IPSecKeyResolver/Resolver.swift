@@ -48,8 +48,8 @@ public struct ResolverSetupError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Why `resolveAuthenticated` returned no keys, or why a ``ValidatedAnswer`` holds no authenticated RRset
-/// (``ValidatedAnswer/authenticated()``): the front's one error type. Every case but `malformedRecords` carries the
+/// Why `resolveAuthenticated` returned no keys, or why a `ValidatedAnswer` holds no authenticated RRset
+/// (`ValidatedAnswer.authenticated()`): the front's one error type. Every case but `malformedRecords` carries the
 /// validator's reason.
 public enum IPSecKeyLookupError: Error, Sendable, CustomStringConvertible {
     /// Authenticated denial: the name (nameError) or its IPSECKEY RRset provably does not exist.
@@ -162,7 +162,7 @@ public final class Resolver: Sendable {
     }
 
     /// Turns a validated answer into keys, or the error that says why not. Keys come only from the
-    /// ``AuthenticatedRRset`` of a secure answer.
+    /// `AuthenticatedRRset` of a secure answer.
     public static func keys(from answer: ValidatedAnswer) throws(IPSecKeyLookupError) -> [IPSecKey] {
         try keys(in: answer.authenticated())
     }

@@ -118,8 +118,8 @@ struct BatchRunner {
         if progress != nil && done > 0 { output.err("\n") }
         // Interrupted: what completed is still written, in input order, skipping names cut short.
         if stop == nil {
-            for i in finished.keys.sorted() {
-                output.emit(finished[i]!)
+            for (_, outcome) in finished.sorted(by: { $0.key < $1.key }) {
+                output.emit(outcome)
                 if let failure = output.failure { stop = .output(failure); break }
             }
         }
