@@ -19,6 +19,11 @@ let package = Package(
             .product(name: "IPSecKeyResolver", package: "ipseckey-verify"),
             .product(name: "DNSModel", package: "ipseckey-verify"),
         ]),
+        // The front's public text parsers: lookup targets, addresses, gateways, upstream addresses, PEM keys.
+        .executableTarget(name: "FuzzTextParsers", dependencies: [
+            "FuzzDriver",
+            .product(name: "IPSecKeyResolver", package: "ipseckey-verify"),
+        ]),
         .executableTarget(name: "FuzzTrustAnchor", dependencies: [
             "FuzzDriver",
             .product(name: "DNSSECValidator", package: "ipseckey-verify"),

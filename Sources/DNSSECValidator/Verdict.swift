@@ -10,12 +10,14 @@ public enum Verdict: String, Sendable, Hashable, Comparable, CustomStringConvert
     }
     /// Orders verdicts from strongest (secure) to weakest (bogus); a chain takes its weakest link.
     public static func < (a: Verdict, b: Verdict) -> Bool { a.weakness < b.weakness }
+    /// `secure`, `insecure`, `bogus` or `indeterminate`.
     public var description: String { rawValue }
 }
 
 /// Why a verdict is not secure (or, for a secure denial, what was proven): a stable code for programs, an RFC 8914
 /// Extended DNS Error number where one fits, and a sentence for people.
 public struct Reason: Sendable, Hashable, CustomStringConvertible {
+    /// A stable identifier for programs (`signature-expired`, `work-limit`, …), also the `--json` reason code.
     public enum Code: String, Sendable, Hashable {
         case signatureExpired = "signature-expired"
         case signatureNotYetValid = "signature-not-yet-valid"
@@ -48,7 +50,9 @@ public struct Reason: Sendable, Hashable, CustomStringConvertible {
         /// A secure answer came only after another upstream route served the DNSSEC records one route left out.
         case upstreamStripsDNSSEC = "upstream-strips-dnssec"
     }
+    /// What kind of reason.
     public let code: Code
+    /// A sentence a person can act on.
     public let message: String
     /// RFC 8914 Extended DNS Error INFO-CODE, when one applies.
     public var extendedError: UInt16? {
@@ -71,7 +75,9 @@ public struct Reason: Sendable, Hashable, CustomStringConvertible {
         default: nil
         }
     }
+    /// A reason from its code and sentence.
     public init(_ code: Code, _ message: String) { self.code = code; self.message = message }
+    /// The sentence.
     public var description: String { message }
 }
 
@@ -123,12 +129,19 @@ public enum TraceEvent: Sendable, Hashable {
 
 /// One step of the chain of trust, for `--trace`: the typed event, the zone it concerns, and the verdict it gave.
 public struct TraceStep: Sendable, Hashable, CustomStringConvertible {
+    /// The zone the step concerns.
     public let zone: String
+    /// What the step established.
     public let event: TraceEvent
+    /// The verdict the step gave, when it gave one.
     public let verdict: Verdict?
+    /// A step from its event.
     public init(zone: String, _ event: TraceEvent, verdict: Verdict? = nil) { self.zone = zone; self.event = event; self.verdict = verdict }
+    /// A free-text step.
     public init(zone: String, _ text: String, verdict: Verdict? = nil) { self.init(zone: zone, .note(text), verdict: verdict) }
+    /// The sentence `--trace` prints.
     public var text: String { event.text }
+    /// The sentence, after the verdict in brackets when there is one.
     public var description: String { verdict.map { "[\($0)] \(text)" } ?? text }
 }
 
