@@ -28,7 +28,7 @@ let package = Package(
             "FuzzDriver",
             .product(name: "DNSSECValidator", package: "ipseckey-verify"),
         ]),
-        // DNSTransport (the DNSUpstream protocol) is not a product of the root package; it is importable because
+        // Upstream (the DNSUpstream protocol) is not a product of the root package; it is importable because
         // DNSSECValidator depends on it and every module of a package build shares one module directory.
         .executableTarget(name: "FuzzValidator", dependencies: [
             "FuzzDriver",

@@ -1,6 +1,6 @@
 import DNSModel
 import DNSSECValidator
-import DNSTransport
+import Upstream
 import Dispatch
 import Foundation
 import Logging
