@@ -49,9 +49,9 @@ extension IPSecKey {
         switch gateway {
         case .none: return t == "." || t.lowercased() == "none"
         case .ipv4(let b): return TextEncoding.fromIPv4(t) == b
-        case .ipv6(let b): return t.contains(":") && TextEncoding.fromIPv6(t) == b
+        case .ipv6(let b): return t.hasColon && TextEncoding.fromIPv6(t) == b
         case .name(let n):
-            guard TextEncoding.fromIPv4(t) == nil, !t.contains(":"), let other = try? DNSName(t) else { return false }
+            guard TextEncoding.fromIPv4(t) == nil, !t.hasColon, let other = try? DNSName(t) else { return false }
             return n == other
         }
     }
@@ -96,11 +96,11 @@ extension IPSecKey {
         if t.hasPrefix("[") && t.hasSuffix("]") { t = String(t.dropFirst().dropLast()) }
         if t == "." || t.lowercased() == "none" { return .none }
         if let v4 = TextEncoding.fromIPv4(t) { return .ipv4(v4) }
-        if t.contains(":") {
+        if t.hasColon {
             guard let v6 = TextEncoding.fromIPv6(t) else { throw KeyExportError(description: "'\(text)' is not an IPv6 address") }
             return .ipv6(v6)
         }
-        if t.allSatisfy({ $0.isNumber || $0 == "." }) { throw KeyExportError(description: "'\(text)' is not an IPv4 address") }
+        if t.isDottedDigits { throw KeyExportError(description: "'\(text)' is not an IPv4 address") }
         do { return .name(try DNSName(t.hasSuffix(".") ? t : t + ".")) } catch {
             throw KeyExportError(description: "'\(text)' is not a valid gateway name: \(error)")
         }
