@@ -64,7 +64,6 @@ let package = Package(
         .executableTarget(name: "ipseckey-testbed", dependencies: [
             "TestAuthority", "DNSModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "DNSModelTests", dependencies: ["DNSModel", "DNSCrypto"]),
         .testTarget(name: "DNSCryptoTests", dependencies: ["DNSCrypto"]),
