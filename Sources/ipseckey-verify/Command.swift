@@ -80,7 +80,7 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Trust-anchor file: DS/DNSKEY zone-file lines or RFC 7958 XML (repeatable; default: the bundled root anchors).", valueName: "FILE"))
     var trustAnchor: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Record type to look up, for diagnosis (mnemonic or TYPEnnn).", valueName: "TYPE"),
+    @Option(name: .long, help: ArgumentHelp("Record type to look up, for diagnosis (mnemonic or TYPEnnn; default: IPSECKEY).", valueName: "TYPE"),
             transform: { text in
                 guard let type = RRType(mnemonic: text) else { throw ValidationError("Unknown record type '\(text)'.") }
                 return type
