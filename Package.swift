@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // `swift package generate-documentation --target IPSecKeyResolver` (README.md, "The library").
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // C declarations only. Every call into them lives in DNSCrypto.
@@ -55,16 +57,18 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The command line talks only to the front: IPSecKeyResolver re-exports the model, the validator's value
+        // types, the upstream protocol and Logging (Exports.swift).
         .executableTarget(name: "ipseckey-verify", dependencies: [
-            "IPSecKeyResolver", "DNSModel", "DNSSECValidator", "DNSTransport",
+            "IPSecKeyResolver",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SystemPackage", package: "swift-system"),
-            .product(name: "Logging", package: "swift-log"),
-        ], resources: []),
+        ]),
+        // The getting-started article's code (IPSecKeyResolver.docc), compiled; DocumentationTests checks the two agree.
+        .executableTarget(name: "GettingStarted", dependencies: ["IPSecKeyResolver"], path: "Examples/GettingStarted"),
         .executableTarget(name: "ipseckey-testbed", dependencies: [
             "TestAuthority", "DNSModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "DNSModelTests", dependencies: ["DNSModel", "DNSCrypto"]),
         .testTarget(name: "DNSCryptoTests", dependencies: ["DNSCrypto"]),

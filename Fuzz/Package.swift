@@ -19,11 +19,16 @@ let package = Package(
             .product(name: "IPSecKeyResolver", package: "ipseckey-verify"),
             .product(name: "DNSModel", package: "ipseckey-verify"),
         ]),
+        // The front's public text parsers: lookup targets, addresses, gateways, upstream addresses, PEM keys.
+        .executableTarget(name: "FuzzTextParsers", dependencies: [
+            "FuzzDriver",
+            .product(name: "IPSecKeyResolver", package: "ipseckey-verify"),
+        ]),
         .executableTarget(name: "FuzzTrustAnchor", dependencies: [
             "FuzzDriver",
             .product(name: "DNSSECValidator", package: "ipseckey-verify"),
         ]),
-        // DNSTransport (the DNSUpstream protocol) is not a product of the root package; it is importable because
+        // Upstream (the DNSUpstream protocol) is not a product of the root package; it is importable because
         // DNSSECValidator depends on it and every module of a package build shares one module directory.
         .executableTarget(name: "FuzzValidator", dependencies: [
             "FuzzDriver",

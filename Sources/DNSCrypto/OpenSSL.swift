@@ -32,6 +32,8 @@ public enum DigestAlgorithm: Sendable, Hashable {
                 EVP_Digest(input.baseAddress, input.count, output.baseAddress, &size, md, nil)
             }
         }
+        // Unreachable with any input: `md` is one of libcrypto's built-in SHA digests, which accept any length,
+        // so EVP_Digest fails only when memory allocation does, and Swift traps on that anyway.
         precondition(ok == 1, "EVP_Digest failed for a built-in digest")
         return Array(out.prefix(Int(size)))
     }
@@ -53,12 +55,27 @@ public enum NSEC3Hash {
 
 /// Cryptographically secure random bytes from libcrypto's DRBG.
 public enum SecureRandom {
+    /// `count` random octets (none for a count below one).
     public static func bytes(_ count: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
-        let ok = out.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32($0.count)) }
+        var out = [UInt8](repeating: 0, count: max(0, count))
+        // In pieces that fit RAND_bytes' Int32 length, so no count traps in a conversion.
+        let ok = out.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            guard let base = buffer.baseAddress else { return 1 }
+            var filled = 0
+            while filled < buffer.count {
+                let n = min(buffer.count - filled, 1 << 30)
+                guard RAND_bytes(base + filled, Int32(n)) == 1 else { return 0 }
+                filled += n
+            }
+            return 1
+        }
+        // Not input-dependent: RAND_bytes fails only without an entropy source, where continuing with predictable
+        // bytes would be worse than stopping. Used by the test authority and tests; the shipped transport draws
+        // its IDs and ports from SystemRandomNumberGenerator.
         precondition(ok == 1, "RAND_bytes failed: no entropy source")
         return out
     }
+    /// A random 16-bit value.
     public static func uint16() -> UInt16 {
         let b = bytes(2)
         return UInt16(b[0]) << 8 | UInt16(b[1])

@@ -112,6 +112,7 @@ public struct DNSName: Sendable, Hashable, Comparable, CustomStringConvertible {
         return n
     }
 
+    /// Whether this is the root name `.`.
     public var isRoot: Bool { wire.count == 1 }
 
     /// True when the leftmost label is `*` (RFC 4592).
@@ -188,12 +189,14 @@ public struct DNSName: Sendable, Hashable, Comparable, CustomStringConvertible {
         return true
     }
 
+    /// Names compare case-insensitively (RFC 4343 §3).
     public static func == (lhs: DNSName, rhs: DNSName) -> Bool {
         guard lhs.wire.count == rhs.wire.count else { return false }
         for i in 0..<lhs.wire.count where lower(lhs.wire[i]) != lower(rhs.wire[i]) { return false }
         return true
     }
 
+    /// Hashes the lower-cased wire form, agreeing with `==`.
     public func hash(into hasher: inout Hasher) {
         // Eight lower-cased octets per combine: names are hashed for every cache and set lookup.
         var word: UInt64 = 0
@@ -278,6 +281,7 @@ public enum DNSNameError: Error, Sendable, Equatable, CustomStringConvertible {
     case truncated
     case trailingData
 
+    /// What went wrong, as a phrase.
     public var description: String {
         switch self {
         case .emptyLabel: return "empty label in domain name"

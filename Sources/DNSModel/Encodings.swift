@@ -4,6 +4,7 @@ public enum TextEncoding {
     static let b64 = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     static let b32 = Array("0123456789abcdefghijklmnopqrstuv".utf8)
 
+    /// Base64 (RFC 4648 §4) with padding.
     public static func base64(_ data: [UInt8]) -> String {
         var out: [UInt8] = []
         out.reserveCapacity((data.count + 2) / 3 * 4)
@@ -61,6 +62,7 @@ public enum TextEncoding {
         return out
     }
 
+    /// Base32 with the extended hex alphabet, no padding (RFC 4648 §7, as NSEC3 uses it).
     public static func base32hex(_ data: [UInt8]) -> String {
         var out: [UInt8] = []
         var buffer: UInt32 = 0, bits = 0
@@ -72,6 +74,7 @@ public enum TextEncoding {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Decodes base32hex (either case); nil for anything else.
     public static func fromBase32hex(_ text: String) -> [UInt8]? {
         var out: [UInt8] = []
         var buffer: UInt32 = 0, bits = 0
@@ -89,6 +92,7 @@ public enum TextEncoding {
         return out
     }
 
+    /// Hexadecimal, two digits per octet.
     public static func hex(_ data: [UInt8], uppercase: Bool = false) -> String {
         let digits = Array((uppercase ? "0123456789ABCDEF" : "0123456789abcdef").utf8)
         var out: [UInt8] = []
@@ -97,6 +101,7 @@ public enum TextEncoding {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Decodes hexadecimal (white space ignored); nil for anything else.
     public static func fromHex(_ text: String) -> [UInt8]? {
         var out: [UInt8] = []
         var high: UInt8? = nil
@@ -114,8 +119,10 @@ public enum TextEncoding {
         return high == nil ? out : nil
     }
 
+    /// Dotted-quad text of 4 octets.
     public static func ipv4(_ b: [UInt8]) -> String { b.map(String.init).joined(separator: ".") }
 
+    /// The 4 octets of a dotted-quad IPv4 address; nil for anything else (no leading zeros, each part ≤ 255).
     public static func fromIPv4(_ text: String) -> [UInt8]? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }
@@ -157,6 +164,7 @@ public enum TextEncoding {
         return head + "::" + tail
     }
 
+    /// The 16 octets of an IPv6 address (RFC 4291 §2.2 text forms, `::` and an embedded IPv4 tail); nil for anything else.
     public static func fromIPv6(_ text: String) -> [UInt8]? {
         var text = Substring(text)
         var v4tail: [UInt8] = []

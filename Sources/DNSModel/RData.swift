@@ -1,9 +1,14 @@
 /// DS RDATA (RFC 4034 §5.1).
 public struct DSData: Sendable, Hashable {
+    /// The key tag of the DNSKEY (RFC 4034 Appendix B).
     public var keyTag: UInt16
+    /// The DNSKEY's algorithm number.
     public var algorithm: UInt8
+    /// The digest algorithm (1 SHA-1, 2 SHA-256, 4 SHA-384).
     public var digestType: UInt8
+    /// The digest of owner name and DNSKEY RDATA.
     public var digest: [UInt8]
+    /// DS RDATA from its fields.
     public init(keyTag: UInt16, algorithm: UInt8, digestType: UInt8, digest: [UInt8]) {
         self.keyTag = keyTag; self.algorithm = algorithm; self.digestType = digestType; self.digest = digest
     }
@@ -11,10 +16,15 @@ public struct DSData: Sendable, Hashable {
 
 /// DNSKEY RDATA (RFC 4034 §2.1).
 public struct DNSKEYData: Sendable, Hashable {
+    /// Flags: 256 zone key, 257 also SEP (KSK), 128 REVOKE (RFC 5011).
     public var flags: UInt16
+    /// Always 3 (RFC 4034 §2.1.2).
     public var `protocol`: UInt8
+    /// The algorithm number (IANA "DNS Security Algorithm Numbers").
     public var algorithm: UInt8
+    /// The public key in its algorithm's DNSKEY form.
     public var publicKey: [UInt8]
+    /// DNSKEY RDATA from its fields.
     public init(flags: UInt16, protocol: UInt8 = 3, algorithm: UInt8, publicKey: [UInt8]) {
         self.flags = flags; self.protocol = `protocol`; self.algorithm = algorithm; self.publicKey = publicKey
     }
@@ -24,10 +34,12 @@ public struct DNSKEYData: Sendable, Hashable {
     public var isSecureEntryPoint: Bool { flags & 0x0001 != 0 }
     /// RFC 5011 §3 bit 8: REVOKE.
     public var isRevoked: Bool { flags & 0x0080 != 0 }
+    /// The RDATA in wire form.
     public var rdata: [UInt8] { RData.dnskey(self).wire }
     /// Key tag per RFC 4034 Appendix B (the ones-complement-like sum over the RDATA).
     public var keyTag: UInt16 { Self.keyTag(rdata: rdata) }
 
+    /// The key tag of DNSKEY RDATA (RFC 4034 Appendix B).
     public static func keyTag(rdata: [UInt8]) -> UInt16 {
         var ac: UInt32 = 0
         for (i, b) in rdata.enumerated() { ac &+= (i & 1) == 1 ? UInt32(b) : UInt32(b) << 8 }
@@ -38,15 +50,25 @@ public struct DNSKEYData: Sendable, Hashable {
 
 /// RRSIG RDATA (RFC 4034 §3.1).
 public struct RRSIGData: Sendable, Hashable {
+    /// The type of the RRset it signs.
     public var typeCovered: RRType
+    /// The signing key's algorithm.
     public var algorithm: UInt8
+    /// Labels of the owner name, not counting the root or a wildcard's `*` (RFC 4034 §3.1.3).
     public var labels: UInt8
+    /// The RRset's TTL as signed.
     public var originalTTL: UInt32
+    /// End of validity, unix seconds in RFC 1982 serial order.
     public var expiration: UInt32
+    /// Start of validity, unix seconds in RFC 1982 serial order.
     public var inception: UInt32
+    /// The key tag of the signing DNSKEY.
     public var keyTag: UInt16
+    /// The zone that signed (the DNSKEY's owner).
     public var signerName: DNSName
+    /// The signature octets.
     public var signature: [UInt8]
+    /// RRSIG RDATA from its fields.
     public init(typeCovered: RRType, algorithm: UInt8, labels: UInt8, originalTTL: UInt32, expiration: UInt32,
                 inception: UInt32, keyTag: UInt16, signerName: DNSName, signature: [UInt8]) {
         self.typeCovered = typeCovered; self.algorithm = algorithm; self.labels = labels
@@ -66,19 +88,29 @@ public struct RRSIGData: Sendable, Hashable {
 
 /// NSEC RDATA (RFC 4034 §4.1).
 public struct NSECData: Sendable, Hashable {
+    /// The next owner name in canonical order.
     public var nextName: DNSName
+    /// The types present at the owner.
     public var types: TypeBitmap
+    /// NSEC RDATA from its fields.
     public init(nextName: DNSName, types: TypeBitmap) { self.nextName = nextName; self.types = types }
 }
 
 /// NSEC3 RDATA (RFC 5155 §3.2).
 public struct NSEC3Data: Sendable, Hashable {
+    /// The hash algorithm (1 SHA-1).
     public var hashAlgorithm: UInt8
+    /// Flags: bit 0 is opt-out (RFC 5155 §3.1.2.1).
     public var flags: UInt8
+    /// Additional hash iterations.
     public var iterations: UInt16
+    /// The salt.
     public var salt: [UInt8]
+    /// The next hashed owner name, raw (not base32).
     public var nextHashedOwner: [UInt8]
+    /// The types present at the original owner.
     public var types: TypeBitmap
+    /// NSEC3 RDATA from its fields.
     public init(hashAlgorithm: UInt8 = 1, flags: UInt8, iterations: UInt16, salt: [UInt8], nextHashedOwner: [UInt8], types: TypeBitmap) {
         self.hashAlgorithm = hashAlgorithm; self.flags = flags; self.iterations = iterations; self.salt = salt
         self.nextHashedOwner = nextHashedOwner; self.types = types
@@ -89,10 +121,15 @@ public struct NSEC3Data: Sendable, Hashable {
 
 /// NSEC3PARAM RDATA (RFC 5155 §4.2).
 public struct NSEC3PARAMData: Sendable, Hashable {
+    /// The hash algorithm (1 SHA-1).
     public var hashAlgorithm: UInt8
+    /// Flags (0 in NSEC3PARAM).
     public var flags: UInt8
+    /// Additional hash iterations.
     public var iterations: UInt16
+    /// The salt.
     public var salt: [UInt8]
+    /// NSEC3PARAM RDATA from its fields.
     public init(hashAlgorithm: UInt8 = 1, flags: UInt8 = 0, iterations: UInt16, salt: [UInt8]) {
         self.hashAlgorithm = hashAlgorithm; self.flags = flags; self.iterations = iterations; self.salt = salt
     }
@@ -100,13 +137,21 @@ public struct NSEC3PARAMData: Sendable, Hashable {
 
 /// SOA RDATA (RFC 1035 §3.3.13).
 public struct SOAData: Sendable, Hashable {
+    /// The primary name server.
     public var mname: DNSName
+    /// The responsible mailbox, as a name.
     public var rname: DNSName
+    /// The zone's serial number.
     public var serial: UInt32
+    /// Secondary refresh interval, seconds.
     public var refresh: UInt32
+    /// Secondary retry interval, seconds.
     public var retry: UInt32
+    /// Secondary expiry, seconds.
     public var expire: UInt32
+    /// Negative-caching TTL (RFC 2308 §4).
     public var minimum: UInt32
+    /// SOA RDATA from its fields.
     public init(mname: DNSName, rname: DNSName, serial: UInt32, refresh: UInt32, retry: UInt32, expire: UInt32, minimum: UInt32) {
         self.mname = mname; self.rname = rname; self.serial = serial; self.refresh = refresh
         self.retry = retry; self.expire = expire; self.minimum = minimum
@@ -119,6 +164,7 @@ public enum IPSECKEYGateway: Sendable, Hashable {
     case ipv4([UInt8])
     case ipv6([UInt8])
     case name(DNSName)
+    /// The gateway type field: 0 none, 1 IPv4, 2 IPv6, 3 name (RFC 4025 §2.3).
     public var gatewayType: UInt8 {
         switch self { case .none: 0; case .ipv4: 1; case .ipv6: 2; case .name: 3 }
     }
@@ -126,11 +172,15 @@ public enum IPSECKEYGateway: Sendable, Hashable {
 
 /// IPSECKEY RDATA (RFC 4025 §2). The key is kept as octets; its interpretation belongs to the IPSECKEY front.
 public struct IPSECKEYData: Sendable, Hashable {
+    /// Lower is preferred (RFC 4025 §2.2).
     public var precedence: UInt8
+    /// The gateway (RFC 4025 §2.5).
     public var gateway: IPSECKEYGateway
     /// Public key algorithm, IANA "IPSECKEY Resource Record Parameters": 0 none, 1 DSA, 2 RSA, 3 ECDSA, 4 EdDSA.
     public var algorithm: UInt8
+    /// The public key octets (RFC 4025 §2.6).
     public var publicKey: [UInt8]
+    /// IPSECKEY RDATA from its fields.
     public init(precedence: UInt8, gateway: IPSECKEYGateway, algorithm: UInt8, publicKey: [UInt8]) {
         self.precedence = precedence; self.gateway = gateway; self.algorithm = algorithm; self.publicKey = publicKey
     }
@@ -138,10 +188,14 @@ public struct IPSECKEYData: Sendable, Hashable {
 
 /// A set of RR types in the NSEC/NSEC3 window-block encoding (RFC 4034 §4.1.2).
 public struct TypeBitmap: Sendable, Hashable, CustomStringConvertible {
+    /// The types, sorted, without duplicates.
     public private(set) var types: [RRType]
+    /// A bitmap of these types.
     public init(_ types: [RRType]) { self.types = Array(Set(types)).sorted() }
+    /// Whether the bitmap holds `t`.
     public func contains(_ t: RRType) -> Bool { types.contains(t) }
 
+    /// The window-block wire encoding.
     public var wire: [UInt8] {
         var out: [UInt8] = []
         var window = -1
@@ -184,6 +238,7 @@ public struct TypeBitmap: Sendable, Hashable, CustomStringConvertible {
         self.types = out
     }
 
+    /// The types' mnemonics, space separated.
     public var description: String { types.map(\.description).joined(separator: " ") }
 }
 
@@ -210,6 +265,7 @@ public enum RData: Sendable, Hashable, CustomStringConvertible {
     /// RFC 3597 §4: the only types whose RDATA names may be compressed.
     static let compressibleTypes: Set<UInt16> = [2, 3, 4, 5, 6, 7, 8, 9, 12, 14, 15]
 
+    /// The RR type this RDATA belongs to.
     public var type: RRType {
         switch self {
         case .a: .a

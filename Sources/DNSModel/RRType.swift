@@ -2,10 +2,14 @@
 ///
 /// Unknown types are kept by number and printed as `TYPEnnnnn` (RFC 3597 §5).
 public struct RRType: RawRepresentable, Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The type number.
     public let rawValue: UInt16
+    /// The type with this number.
     public init(rawValue: UInt16) { self.rawValue = rawValue }
+    /// The type with this number.
     public init(_ rawValue: UInt16) { self.rawValue = rawValue }
 
+    /// Types from IANA's "Resource Record (RR) TYPEs" registry, by mnemonic.
     public static let a = RRType(1), ns = RRType(2), md = RRType(3), mf = RRType(4), cname = RRType(5)
     public static let soa = RRType(6), mb = RRType(7), mg = RRType(8), mr = RRType(9), null = RRType(10)
     public static let wks = RRType(11), ptr = RRType(12), hinfo = RRType(13), minfo = RRType(14), mx = RRType(15)
@@ -47,15 +51,21 @@ public struct RRType: RawRepresentable, Sendable, Hashable, Comparable, CustomSt
     /// Meta-types and QTYPEs that never appear in zone data (RFC 6895 §3.1).
     public var isMetaOrQuestionOnly: Bool { rawValue == 41 || (rawValue >= 128 && rawValue <= 255) }
 
+    /// Orders by number (as NSEC bitmaps and canonical order do).
     public static func < (lhs: RRType, rhs: RRType) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// A resource record class (RFC 1035 §3.2.4); unknown classes print as `CLASSnnn` (RFC 3597 §5).
 public struct RRClass: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    /// The class number.
     public let rawValue: UInt16
+    /// The class with this number.
     public init(rawValue: UInt16) { self.rawValue = rawValue }
+    /// IN (the Internet), CH (Chaos), HS (Hesiod).
     public static let `in` = RRClass(rawValue: 1), ch = RRClass(rawValue: 3), hs = RRClass(rawValue: 4)
+    /// NONE and ANY, for updates and queries.
     public static let none = RRClass(rawValue: 254), any = RRClass(rawValue: 255)
+    /// `IN`, `CH`, `HS`, or `CLASSnnn` (RFC 3597 §5).
     public var description: String {
         switch rawValue {
         case 1: return "IN"
@@ -66,6 +76,7 @@ public struct RRClass: RawRepresentable, Sendable, Hashable, CustomStringConvert
         default: return "CLASS\(rawValue)"
         }
     }
+    /// A class from its mnemonic (`IN`, case-insensitive) or RFC 3597 `CLASSnnn` form; nil for anything else.
     public init?(mnemonic: String) {
         let up = mnemonic.uppercased()
         switch up {
@@ -85,12 +96,15 @@ public struct RRClass: RawRepresentable, Sendable, Hashable, CustomStringConvert
 public struct RCode: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
     /// 12-bit value: the upper 8 bits from OPT, the lower 4 from the header.
     public let rawValue: UInt16
+    /// The response code with this number.
     public init(rawValue: UInt16) { self.rawValue = rawValue }
+    /// Response codes (RFC 1035 §4.1.1, RFC 2136, RFC 6891, RFC 7873).
     public static let noError = RCode(rawValue: 0), formErr = RCode(rawValue: 1), servFail = RCode(rawValue: 2)
     public static let nxDomain = RCode(rawValue: 3), notImp = RCode(rawValue: 4), refused = RCode(rawValue: 5)
     public static let yxDomain = RCode(rawValue: 6), yxRRset = RCode(rawValue: 7), nxRRset = RCode(rawValue: 8)
     public static let notAuth = RCode(rawValue: 9), notZone = RCode(rawValue: 10), badVers = RCode(rawValue: 16)
     public static let badCookie = RCode(rawValue: 23)
+    /// The mnemonic (`NOERROR`, `NXDOMAIN`, …) or `RCODEnnn`.
     public var description: String {
         switch rawValue {
         case 0: return "NOERROR"
@@ -113,10 +127,14 @@ public struct RCode: RawRepresentable, Sendable, Hashable, CustomStringConvertib
 
 /// Header opcode (RFC 1035 §4.1.1).
 public struct OpCode: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    /// The 4-bit opcode.
     public let rawValue: UInt8
+    /// The opcode of these bits (the low four).
     public init(rawValue: UInt8) { self.rawValue = rawValue & 0x0F }
+    /// Opcodes (RFC 1035 §4.1.1, RFC 1996, RFC 2136).
     public static let query = OpCode(rawValue: 0), iquery = OpCode(rawValue: 1), status = OpCode(rawValue: 2)
     public static let notify = OpCode(rawValue: 4), update = OpCode(rawValue: 5)
+    /// The mnemonic (`QUERY`, …) or `OPCODEnnn`.
     public var description: String {
         switch rawValue {
         case 0: return "QUERY"

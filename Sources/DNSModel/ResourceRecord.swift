@@ -1,8 +1,12 @@
 /// One entry of a message's question section (RFC 1035 §4.1.2).
 public struct Question: Sendable, Hashable, CustomStringConvertible {
+    /// The name asked about.
     public var name: DNSName
+    /// The type asked for.
     public var type: RRType
+    /// The class (IN).
     public var rrClass: RRClass
+    /// A question from its parts.
     public init(name: DNSName, type: RRType, rrClass: RRClass = .in) {
         self.name = name; self.type = type; self.rrClass = rrClass
     }
@@ -15,12 +19,18 @@ public struct Question: Sendable, Hashable, CustomStringConvertible {
 /// Names inside the RDATA of the RFC 1035 types that may be compressed on the wire (RFC 3597 §4) are
 /// decompressed when the record is decoded, so `rdata` is always self-contained.
 public struct ResourceRecord: Sendable, Hashable, CustomStringConvertible {
+    /// The owner name.
     public var name: DNSName
+    /// The record's type.
     public var type: RRType
+    /// The record's class.
     public var rrClass: RRClass
+    /// Time to live, seconds.
     public var ttl: UInt32
+    /// The RDATA in wire form (uncompressed).
     public var rdata: [UInt8]
 
+    /// A record from its parts.
     public init(name: DNSName, type: RRType, rrClass: RRClass = .in, ttl: UInt32, rdata: [UInt8]) {
         self.name = name; self.type = type; self.rrClass = rrClass; self.ttl = ttl; self.rdata = rdata
     }
@@ -50,17 +60,23 @@ public struct ResourceRecord: Sendable, Hashable, CustomStringConvertible {
 
 /// Records sharing owner name, class and type (RFC 2181 §5).
 public struct RRset: Sendable, Hashable, CustomStringConvertible {
+    /// The owner name.
     public var name: DNSName
+    /// The type.
     public var type: RRType
+    /// The class.
     public var rrClass: RRClass
     /// The smallest TTL of the members (RFC 2181 §5.2 says they must agree; we take the minimum).
     public var ttl: UInt32
+    /// Each record's RDATA in wire form.
     public var rdatas: [[UInt8]]
 
+    /// An RRset from its parts.
     public init(name: DNSName, type: RRType, rrClass: RRClass = .in, ttl: UInt32, rdatas: [[UInt8]]) {
         self.name = name; self.type = type; self.rrClass = rrClass; self.ttl = ttl; self.rdatas = rdatas
     }
 
+    /// The set as individual records.
     public var records: [ResourceRecord] {
         rdatas.map { ResourceRecord(name: name, type: type, rrClass: rrClass, ttl: ttl, rdata: $0) }
     }
@@ -83,16 +99,22 @@ public struct RRset: Sendable, Hashable, CustomStringConvertible {
         return order.compactMap { sets[$0] }
     }
 
+    /// One presentation line per record.
     public var description: String { records.map(\.description).joined(separator: "\n") }
 }
 
 /// Identity of an RRset: owner, type, class.
 public struct RRsetKey: Sendable, Hashable, CustomStringConvertible {
+    /// The owner name.
     public var name: DNSName
+    /// The type.
     public var type: RRType
+    /// The class.
     public var rrClass: RRClass
+    /// A key from its parts.
     public init(name: DNSName, type: RRType, rrClass: RRClass = .in) {
         self.name = name; self.type = type; self.rrClass = rrClass
     }
+    /// `owner TYPE`.
     public var description: String { "\(name) \(type)" }
 }

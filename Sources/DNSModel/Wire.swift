@@ -18,6 +18,7 @@ public enum DNSWireError: Error, Sendable, Equatable, CustomStringConvertible {
     case multipleOPT
     case badOPT(String)
 
+    /// A sentence naming what was malformed and where.
     public var description: String {
         switch self {
         case let .truncated(what, offset): return "message truncated while reading \(what) at offset \(offset)"

@@ -1,7 +1,10 @@
 /// Why a line of zone-file text could not be read.
 public struct ZoneTextError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong, with the line.
     public var message: String
+    /// An error with this message.
     public init(_ message: String) { self.message = message }
+    /// The message.
     public var description: String { message }
 }
 

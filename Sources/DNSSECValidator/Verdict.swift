@@ -10,12 +10,14 @@ public enum Verdict: String, Sendable, Hashable, Comparable, CustomStringConvert
     }
     /// Orders verdicts from strongest (secure) to weakest (bogus); a chain takes its weakest link.
     public static func < (a: Verdict, b: Verdict) -> Bool { a.weakness < b.weakness }
+    /// `secure`, `insecure`, `bogus` or `indeterminate`.
     public var description: String { rawValue }
 }
 
 /// Why a verdict is not secure (or, for a secure denial, what was proven): a stable code for programs, an RFC 8914
 /// Extended DNS Error number where one fits, and a sentence for people.
 public struct Reason: Sendable, Hashable, CustomStringConvertible {
+    /// A stable identifier for programs (`signature-expired`, `work-limit`, …), also the `--json` reason code.
     public enum Code: String, Sendable, Hashable {
         case signatureExpired = "signature-expired"
         case signatureNotYetValid = "signature-not-yet-valid"
@@ -48,7 +50,9 @@ public struct Reason: Sendable, Hashable, CustomStringConvertible {
         /// A secure answer came only after another upstream route served the DNSSEC records one route left out.
         case upstreamStripsDNSSEC = "upstream-strips-dnssec"
     }
+    /// What kind of reason.
     public let code: Code
+    /// A sentence a person can act on.
     public let message: String
     /// RFC 8914 Extended DNS Error INFO-CODE, when one applies.
     public var extendedError: UInt16? {
@@ -71,7 +75,9 @@ public struct Reason: Sendable, Hashable, CustomStringConvertible {
         default: nil
         }
     }
+    /// A reason from its code and sentence.
     public init(_ code: Code, _ message: String) { self.code = code; self.message = message }
+    /// The sentence.
     public var description: String { message }
 }
 
@@ -123,12 +129,19 @@ public enum TraceEvent: Sendable, Hashable {
 
 /// One step of the chain of trust, for `--trace`: the typed event, the zone it concerns, and the verdict it gave.
 public struct TraceStep: Sendable, Hashable, CustomStringConvertible {
+    /// The zone the step concerns.
     public let zone: String
+    /// What the step established.
     public let event: TraceEvent
+    /// The verdict the step gave, when it gave one.
     public let verdict: Verdict?
+    /// A step from its event.
     public init(zone: String, _ event: TraceEvent, verdict: Verdict? = nil) { self.zone = zone; self.event = event; self.verdict = verdict }
+    /// A free-text step.
     public init(zone: String, _ text: String, verdict: Verdict? = nil) { self.init(zone: zone, .note(text), verdict: verdict) }
+    /// The sentence `--trace` prints.
     public var text: String { event.text }
+    /// The sentence, after the verdict in brackets when there is one.
     public var description: String { verdict.map { "[\($0)] \(text)" } ?? text }
 }
 
@@ -142,14 +155,63 @@ public enum AnswerKind: String, Sendable, Hashable {
     case noData = "nodata"
 }
 
+/// An RRset that validated as secure, with the signatures that proved it.
+///
+/// Only the validator makes values of this type (its initialiser is internal), so holding one means DNSSEC
+/// authenticated the records, as swift-certificates' `ValidatedCertificateChain` can only come out of its `Verifier`.
+public struct AuthenticatedRRset: Sendable, Hashable {
+    /// The records, with the TTL capped by the signatures' validity.
+    public let rrset: RRset
+    /// The RRSIG records over ``rrset`` that were seen with it.
+    public let signatures: [ResourceRecord]
+    /// Whether the RRset was synthesised from a wildcard (its non-existence proof was checked).
+    public let wildcard: Bool
+
+    init(rrset: RRset, signatures: [ResourceRecord], wildcard: Bool) {
+        self.rrset = rrset; self.signatures = signatures; self.wildcard = wildcard
+    }
+
+    /// The earliest expiration (unix seconds, RFC 1982 order) among the RRSIGs over the RRset; nil when no RRSIG
+    /// record parses. After it the RRset no longer validates with the signatures seen.
+    public var signatureExpiration: UInt32? {
+        let expirations = signatures.compactMap { r -> UInt32? in
+            if case .rrsig(let sig)? = try? r.parsed() { return sig.expiration }
+            return nil
+        }
+        return expirations.min(by: { !SerialTime.lessOrEqual($1, $0) })
+    }
+}
+
+/// The outcome of a lookup as one value to switch over: secure data (carrying an ``AuthenticatedRRset``, which
+/// only the validator can make), a secure denial, or one of the failures, each with its reason.
+public enum ValidationResult: Sendable, Hashable {
+    /// The RRset exists and DNSSEC authenticated it.
+    case secure(AuthenticatedRRset)
+    /// Authenticated denial: the name (`nameError`) or the RRset (NODATA) provably does not exist.
+    case secureDenial(Reason, nameError: Bool)
+    /// The answer is provably unsigned (RFC 4033 §5).
+    case insecure(Reason)
+    /// Validation failed (RFC 4033 §5).
+    case bogus(Reason)
+    /// No usable answer: timeouts, SERVFAIL, limits, no trust anchor (RFC 4033 §5).
+    case indeterminate(Reason)
+}
+
 /// A validated answer: the RRset (or the proven absence of it), the chain that led there, the verdict and why.
+///
+/// ``result`` is the one place a secure RRset comes from. ``rrset`` holds whatever records were received, whatever
+/// the verdict, for diagnosis only.
 public struct ValidatedAnswer: Sendable {
+    /// The question asked.
     public let question: Question
+    /// Secure, insecure, bogus or indeterminate.
     public let verdict: Verdict
     /// Set for every verdict but secure; for a secure denial, says what was proven.
     public let reason: Reason?
+    /// Data, NXDOMAIN or NODATA.
     public let kind: AnswerKind
-    /// The final RRset when `kind == .data`.
+    /// The final RRset when `kind == .data`, as received: authenticated only when ``verdict`` is secure. Programs
+    /// that act on records take them from ``result``.
     public let rrset: RRset?
     /// The RRSIGs over the final RRset.
     public let signatures: [ResourceRecord]
@@ -161,6 +223,29 @@ public struct ValidatedAnswer: Sendable {
     public let trace: [TraceStep]
     /// Whether the answer was synthesised from a wildcard.
     public let wildcard: Bool
+    /// The verdict as one enum; its secure case carries the authenticated RRset.
+    public let result: ValidationResult
+
+    init(question: Question, verdict: Verdict, reason: Reason?, kind: AnswerKind, rrset: RRset?,
+         signatures: [ResourceRecord], chain: [RRset], finalName: DNSName, trace: [TraceStep], wildcard: Bool) {
+        self.question = question; self.verdict = verdict; self.reason = reason; self.kind = kind; self.rrset = rrset
+        self.signatures = signatures; self.chain = chain; self.finalName = finalName; self.trace = trace
+        self.wildcard = wildcard
+        let why = reason ?? Reason(.malformedAnswer, "no reason recorded")
+        switch verdict {
+        case .secure:
+            if kind == .data, let rrset {
+                result = .secure(AuthenticatedRRset(rrset: rrset, signatures: signatures, wildcard: wildcard))
+            } else if kind == .data {
+                result = .indeterminate(Reason(.malformedAnswer, "a secure data answer without an RRset"))
+            } else {
+                result = .secureDenial(why, nameError: kind == .nameError)
+            }
+        case .insecure: result = .insecure(why)
+        case .bogus: result = .bogus(why)
+        case .indeterminate: result = .indeterminate(why)
+        }
+    }
 }
 
 /// Time in DNSSEC terms: 32-bit seconds with RFC 1982 serial-number comparison.

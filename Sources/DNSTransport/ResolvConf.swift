@@ -14,8 +14,10 @@ public struct ResolvConf: Sendable, Equatable {
     public static let defaultTimeout: Duration = .seconds(5)
     public static let defaultAttempts = 2
     public static let defaultPath = "/etc/resolv.conf"
-    /// Used when the file names no usable server.
-    public static let fallbackServer = try! UpstreamAddress(parsing: "127.0.0.1")
+    /// Used when the file names no usable server (glibc's default). Optional rather than `try!`: the literal
+    /// always parses (ModelTests check it), and if it ever did not, the list would be empty and setup would say
+    /// "no upstream resolver" instead of trapping.
+    public static let fallbackServer: UpstreamAddress? = try? UpstreamAddress(parsing: "127.0.0.1")
 
     /// Servers in file order (possibly empty).
     public var servers: [UpstreamAddress]
@@ -77,7 +79,7 @@ public struct ResolvConf: Sendable, Equatable {
     {
         guard let data = FileManager.default.contents(atPath: path) else {
             logger.notice("cannot read \(path); using the resolver on 127.0.0.1")
-            return ([fallbackServer], defaultTimeout, defaultAttempts)
+            return (fallbackServer.map { [$0] } ?? [], defaultTimeout, defaultAttempts)
         }
         let conf = ResolvConf(parsing: String(decoding: data, as: UTF8.self))
         for problem in conf.problems {
@@ -85,7 +87,7 @@ public struct ResolvConf: Sendable, Equatable {
         }
         guard !conf.servers.isEmpty else {
             logger.notice("no nameserver in \(path); using the resolver on 127.0.0.1")
-            return ([fallbackServer], conf.timeout, conf.attempts)
+            return (fallbackServer.map { [$0] } ?? [], conf.timeout, conf.attempts)
         }
         return (conf.servers, conf.timeout, conf.attempts)
     }

@@ -16,6 +16,7 @@ public enum IPSecKeyAlgorithm: Sendable, Hashable, CustomStringConvertible {
     /// A value the registry does not assign (yet): kept, not rejected.
     case unassigned(UInt8)
 
+    /// The algorithm for a registry value.
     public init(code: UInt8) {
         switch code {
         case 0: self = .none
@@ -27,6 +28,7 @@ public enum IPSecKeyAlgorithm: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The registry value.
     public var code: UInt8 {
         switch self {
         case .none: 0
@@ -38,6 +40,7 @@ public enum IPSecKeyAlgorithm: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The algorithm's name (`RSA`, `ECDSA`, …).
     public var description: String {
         switch self {
         case .none: "none"
@@ -52,16 +55,24 @@ public enum IPSecKeyAlgorithm: Sendable, Hashable, CustomStringConvertible {
 
 /// What the public-key octets turned out to be, once parsed for their algorithm.
 public enum IPSecKeyKind: Sendable, Hashable, CustomStringConvertible {
+    /// Algorithm 0: no key.
     case none
+    /// DSA (RFC 2536) with a prime of this many bits.
     case dsa(primeBits: Int)
+    /// RSA (RFC 3110) with a modulus of this many bits and this public exponent.
     case rsa(modulusBits: Int, exponent: [UInt8])
+    /// ECDSA on P-256 (64 octets x‖y).
     case ecdsaP256
+    /// ECDSA on P-384 (96 octets x‖y).
     case ecdsaP384
+    /// Ed25519 (32 octets).
     case ed25519
+    /// Ed448 (57 octets).
     case ed448
     /// An unassigned algorithm: the octets are kept but not interpreted.
     case opaque
 
+    /// `RSA 2048-bit`, `ECDSA P-256`, …
     public var description: String {
         switch self {
         case .none: "no key"
@@ -78,20 +89,19 @@ public enum IPSecKeyKind: Sendable, Hashable, CustomStringConvertible {
 
 /// Why an IPSECKEY RDATA was not accepted.
 public enum IPSecKeyParseError: Error, Sendable, Equatable, CustomStringConvertible {
-    case truncated(String)
+    /// The RDATA does not decode (DNSModel's IPSECKEY wire parser): truncated, an undefined gateway type
+    /// (RFC 4025 §2.3 allows 0–3), a compressed or malformed gateway name (RFC 4025 §2.5).
+    case malformedRDATA(DNSWireError)
+    /// Algorithm 0 (no key, RFC 4025 §2.4) with key octets after it.
     case trailingOctets(Int)
-    case unknownGatewayType(UInt8)
-    case compressedGatewayName
-    case badGatewayName(String)
+    /// The key octets do not have the form their algorithm prescribes.
     case badKey(algorithm: String, reason: String)
 
+    /// A sentence saying what is wrong.
     public var description: String {
         switch self {
-        case .truncated(let what): "IPSECKEY RDATA truncated in \(what)"
+        case .malformedRDATA(let error): "IPSECKEY RDATA is malformed: \(error)"
         case .trailingOctets(let n): "IPSECKEY RDATA has \(n) unexpected octets"
-        case .unknownGatewayType(let t): "IPSECKEY gateway type \(t) is not defined (RFC 4025 §2.3 allows 0–3)"
-        case .compressedGatewayName: "IPSECKEY gateway name is compressed (RFC 4025 §2.5 forbids it)"
-        case .badGatewayName(let why): "IPSECKEY gateway name is malformed: \(why)"
         case let .badKey(alg, why): "IPSECKEY \(alg) public key does not parse: \(why)"
         }
     }
@@ -99,57 +109,47 @@ public enum IPSecKeyParseError: Error, Sendable, Equatable, CustomStringConverti
 
 /// A parsed, strictly checked IPSECKEY record (RFC 4025).
 ///
-/// Values of this type can be built from any RDATA for inspection; only ``Resolver/resolveAuthenticated(name:)``
-/// hands out values that DNSSEC authenticated.
+/// ``Resolver/resolveAuthenticated(name:)`` and ``Resolver/keys(from:)`` hand out keys only from an RRset DNSSEC
+/// authenticated. The only other ways to make one say what they are: ``init(unauthenticatedRDATA:)`` parses any
+/// octets (for inspection and display) and ``init(publishing:precedence:gateway:)`` builds the record for a key
+/// of your own.
 public struct IPSecKey: Sendable, Hashable, CustomStringConvertible {
     /// Lower values are preferred (RFC 4025 §2.2).
     public let precedence: UInt8
+    /// The gateway the key belongs to (RFC 4025 §2.3, §2.5).
     public let gateway: IPSECKEYGateway
+    /// The public-key algorithm (RFC 4025 §2.4).
     public let algorithm: IPSecKeyAlgorithm
+    /// The key octets as the record carries them.
     public let publicKey: [UInt8]
     /// The key as interpreted for its algorithm.
     public let kind: IPSecKeyKind
 
-    /// Parses RDATA strictly: the gateway must fit its type (4 or 16 octets, an uncompressed name), no octet may
-    /// be missing or left over, and the key must parse for its algorithm.
-    public init(rdata: [UInt8]) throws(IPSecKeyParseError) {
-        guard rdata.count >= 3 else { throw .truncated("header") }
-        precedence = rdata[0]
-        let gatewayType = rdata[1]
-        algorithm = IPSecKeyAlgorithm(code: rdata[2])
-        var i = 3
-        switch gatewayType {
-        case 0: gateway = .none
-        case 1:
-            guard rdata.count >= i + 4 else { throw .truncated("IPv4 gateway") }
-            gateway = .ipv4(Array(rdata[i..<(i + 4)])); i += 4
-        case 2:
-            guard rdata.count >= i + 16 else { throw .truncated("IPv6 gateway") }
-            gateway = .ipv6(Array(rdata[i..<(i + 16)])); i += 16
-        case 3:
-            var labels: [[UInt8]] = []
-            while true {
-                guard i < rdata.count else { throw .truncated("gateway name") }
-                let len = Int(rdata[i])
-                if len == 0 { i += 1; break }
-                if len & 0xC0 == 0xC0 { throw .compressedGatewayName }
-                guard len <= 63 else { throw .badGatewayName("label type or length \(len)") }
-                guard i + 1 + len <= rdata.count else { throw .truncated("gateway name") }
-                labels.append(Array(rdata[(i + 1)..<(i + 1 + len)]))
-                i += 1 + len
-            }
-            do { gateway = .name(try DNSName(labels: labels)) } catch { throw .badGatewayName(error.description) }
-        default:
-            throw .unknownGatewayType(gatewayType)
+    /// Parses RDATA that DNSSEC did **not** vouch for (a file, a packet, a fuzzer): the same strict checks as keys
+    /// from the resolver, through the one IPSECKEY wire parser (DNSModel's `RData`): the gateway must fit its type
+    /// (4 or 16 octets, an uncompressed name), no octet may be missing or left over, and the key must parse for its
+    /// algorithm. Nothing about the result says it is authentic.
+    public init(unauthenticatedRDATA rdata: [UInt8]) throws(IPSecKeyParseError) {
+        let decoded: RData
+        do { decoded = try RData(type: .ipseckey, wire: rdata) } catch { throw .malformedRDATA(error) }
+        guard case .ipseckey(let data) = decoded else {
+            throw .malformedRDATA(.badRData(type: .ipseckey, reason: "not IPSECKEY RDATA"))
         }
-        publicKey = Array(rdata[i...])
+        try self.init(data)
+    }
+
+    /// Interprets decoded RDATA (the resolver's path, from an authenticated RRset, and the unauthenticated one).
+    init(_ data: IPSECKEYData) throws(IPSecKeyParseError) {
+        precedence = data.precedence
+        gateway = data.gateway
+        algorithm = IPSecKeyAlgorithm(code: data.algorithm)
+        publicKey = data.publicKey
         kind = try Self.interpret(algorithm: algorithm, key: publicKey)
     }
 
     /// Builds a key from its fields (checked the same way as RDATA).
-    public init(precedence: UInt8, gateway: IPSECKEYGateway, algorithm: UInt8, publicKey: [UInt8]) throws(IPSecKeyParseError) {
-        try self.init(rdata: RData.ipseckey(IPSECKEYData(precedence: precedence, gateway: gateway, algorithm: algorithm,
-                                                           publicKey: publicKey)).wire)
+    init(precedence: UInt8, gateway: IPSECKEYGateway, algorithm: UInt8, publicKey: [UInt8]) throws(IPSecKeyParseError) {
+        try self.init(IPSECKEYData(precedence: precedence, gateway: gateway, algorithm: algorithm, publicKey: publicKey))
     }
 
     /// Checks the key octets against the format their algorithm prescribes.

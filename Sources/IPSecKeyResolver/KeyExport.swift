@@ -2,6 +2,7 @@ import DNSCrypto
 
 /// Why a key cannot be exported.
 public struct KeyExportError: Error, Sendable, CustomStringConvertible {
+    /// The reason, as a sentence.
     public let description: String
 }
 

@@ -49,9 +49,9 @@ extension IPSecKey {
         switch gateway {
         case .none: return t == "." || t.lowercased() == "none"
         case .ipv4(let b): return TextEncoding.fromIPv4(t) == b
-        case .ipv6(let b): return t.contains(":") && TextEncoding.fromIPv6(t) == b
+        case .ipv6(let b): return t.hasColon && TextEncoding.fromIPv6(t) == b
         case .name(let n):
-            guard TextEncoding.fromIPv4(t) == nil, !t.contains(":"), let other = try? DNSName(t) else { return false }
+            guard TextEncoding.fromIPv4(t) == nil, !t.hasColon, let other = try? DNSName(t) else { return false }
             return n == other
         }
     }
@@ -67,7 +67,8 @@ extension IPSecKey {
     /// Builds the record for a PEM public key (`-----BEGIN PUBLIC KEY-----`, read by libcrypto): RSA as algorithm 2
     /// in RFC 3110 form, ECDSA P-256/P-384 as algorithm 3 (RFC 8005), Ed25519/Ed448 as algorithm 4 (RFC 9373).
     /// Keys that would not be exported (RSA below 2048 bits; DSA and other types are refused by the reader) throw.
-    public init(precedence: UInt8, gateway: IPSECKEYGateway, pem: String) throws(KeyExportError) {
+    /// The result is a record to publish, not a key anyone authenticated.
+    public init(publishing pem: String, precedence: UInt8, gateway: IPSECKEYGateway) throws(KeyExportError) {
         let imported: ImportedPublicKey
         do { imported = try PublicKeyImport.read(pem: pem) } catch { throw KeyExportError(description: error.description) }
         let algorithm: UInt8
@@ -95,11 +96,11 @@ extension IPSecKey {
         if t.hasPrefix("[") && t.hasSuffix("]") { t = String(t.dropFirst().dropLast()) }
         if t == "." || t.lowercased() == "none" { return .none }
         if let v4 = TextEncoding.fromIPv4(t) { return .ipv4(v4) }
-        if t.contains(":") {
+        if t.hasColon {
             guard let v6 = TextEncoding.fromIPv6(t) else { throw KeyExportError(description: "'\(text)' is not an IPv6 address") }
             return .ipv6(v6)
         }
-        if t.allSatisfy({ $0.isNumber || $0 == "." }) { throw KeyExportError(description: "'\(text)' is not an IPv4 address") }
+        if t.isDottedDigits { throw KeyExportError(description: "'\(text)' is not an IPv4 address") }
         do { return .name(try DNSName(t.hasSuffix(".") ? t : t + ".")) } catch {
             throw KeyExportError(description: "'\(text)' is not a valid gateway name: \(error)")
         }
@@ -114,19 +115,21 @@ public struct SecureAnswerLifetime: Sendable, Hashable {
     /// validates with the signatures seen.
     public let signatureExpiration: UInt32
 
+    /// A lifetime from its two figures.
     public init(ttl: UInt32, signatureExpiration: UInt32) {
         self.ttl = ttl; self.signatureExpiration = signatureExpiration
     }
 
     /// The lifetime of a secure data answer; nil for anything else (or when no signature came with it).
     public init?(_ answer: ValidatedAnswer) {
-        guard answer.verdict == .secure, answer.kind == .data, let set = answer.rrset else { return nil }
-        let expirations = answer.signatures.compactMap { r -> UInt32? in
-            if case .rrsig(let sig)? = try? r.parsed() { return sig.expiration }
-            return nil
-        }
-        guard let earliest = expirations.min(by: { !SerialTime.lessOrEqual($1, $0) }) else { return nil }
-        ttl = set.ttl
+        guard case .secure(let set) = answer.result else { return nil }
+        self.init(set)
+    }
+
+    /// The lifetime of an authenticated RRset; nil when no signature came with it.
+    public init?(_ set: AuthenticatedRRset) {
+        guard let earliest = set.signatureExpiration else { return nil }
+        ttl = set.rrset.ttl
         signatureExpiration = earliest
     }
 }

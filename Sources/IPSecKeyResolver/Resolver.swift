@@ -26,18 +26,34 @@ public struct ResolverConfiguration: Sendable {
     public var validationTime: UInt32?
     /// Work bounds (chain length, signature checks, NSEC3 iterations, cache size).
     public var limits = ValidatorLimits()
+    /// The defaults: resolv.conf's upstreams and options, the built-in root anchors, now.
     public init() {}
 }
 
 /// A configuration that cannot be used: a trust-anchor file that is missing, unreadable or malformed.
 public struct ResolverSetupError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable { case fileNotFound, fileUnreadable, malformedTrustAnchor, badConfiguration }
+    /// What went wrong, for a program to act on.
+    public enum Kind: Sendable {
+        /// A trust-anchor file does not exist.
+        case fileNotFound
+        /// A trust-anchor file exists but cannot be read.
+        case fileUnreadable
+        /// A trust-anchor file holds no usable anchor or does not parse.
+        case malformedTrustAnchor
+        /// The configuration cannot work, e.g. no upstream resolver at all.
+        case badConfiguration
+    }
+    /// What went wrong.
     public let kind: Kind
+    /// A sentence for people.
     public let message: String
+    /// The message.
     public var description: String { message }
 }
 
-/// Why `resolveAuthenticated` returned no keys. Every case carries the validator's reason.
+/// Why `resolveAuthenticated` returned no keys, or why a `ValidatedAnswer` holds no authenticated RRset
+/// (`ValidatedAnswer.authenticated()`): the front's one error type. Every case but `malformedRecords` carries the
+/// validator's reason.
 public enum IPSecKeyLookupError: Error, Sendable, CustomStringConvertible {
     /// Authenticated denial: the name (nameError) or its IPSECKEY RRset provably does not exist.
     case denied(Reason, nameError: Bool)
@@ -50,12 +66,14 @@ public enum IPSecKeyLookupError: Error, Sendable, CustomStringConvertible {
     /// The RRset is secure but none of its records parses as a usable IPSECKEY.
     case malformedRecords([IPSecKeyParseError])
 
+    /// The validator's reason, when the error comes from the verdict.
     public var reason: Reason? {
         switch self {
         case .denied(let r, _), .insecure(let r), .bogus(let r), .indeterminate(let r): r
         case .malformedRecords: nil
         }
     }
+    /// The outcome and its reason, e.g. `bogus: RRSIG over … expired …`.
     public var description: String {
         switch self {
         case .denied(let r, _): "authenticated denial: \(r.message)"
@@ -138,6 +156,11 @@ public final class Resolver: Sendable {
         await validator.resolve(name: name, type: type, trace: trace)
     }
 
+    /// The validated answer for a name or an address (through its reverse name), any type. Never throws.
+    public func resolve(_ target: LookupTarget, type: RRType, trace: Bool = true) async -> ValidatedAnswer {
+        await resolve(name: target.queryName, type: type, trace: trace)
+    }
+
     /// The IPSECKEY records at `name`, only when DNSSEC proves them secure; ordered by precedence (lowest first,
     /// equal precedence shuffled for load sharing, RFC 4025 §2.1). Records that do not parse strictly are dropped
     /// (and logged); if none is left, `.malformedRecords`.
@@ -146,31 +169,39 @@ public final class Resolver: Sendable {
         return try Self.keys(from: answer)
     }
 
-    /// The IPSECKEY records for an IPv4 or IPv6 address, through its reverse name.
-    public func resolveAuthenticated(address: String) async throws(IPSecKeyLookupError) -> [IPSecKey] {
-        let name: DNSName
-        do { name = try ReverseName.name(for: address) } catch {
-            throw .indeterminate(Reason(.malformedAnswer, "'\(address)' is not an IPv4 or IPv6 address"))
-        }
-        return try await resolveAuthenticated(name: name)
+    /// The IPSECKEY records for a name or an address, as ``resolveAuthenticated(name:)``.
+    public func resolveAuthenticated(_ target: LookupTarget) async throws(IPSecKeyLookupError) -> [IPSecKey] {
+        try await resolveAuthenticated(name: target.queryName)
     }
 
-    /// Turn a validated answer into keys, or the error that says why not.
+    /// The IPSECKEY records for an IPv4 or IPv6 address, through its reverse name. Text that is no address throws
+    /// `.indeterminate` with a `malformed-answer` reason (parse a ``LookupTarget`` first to tell the two apart).
+    public func resolveAuthenticated(address: String) async throws(IPSecKeyLookupError) -> [IPSecKey] {
+        guard let parsed = IPAddress(address) else {
+            throw .indeterminate(Reason(.malformedAnswer, "'\(address)' is not an IPv4 or IPv6 address"))
+        }
+        return try await resolveAuthenticated(.address(parsed))
+    }
+
+    /// Turns a validated answer into keys, or the error that says why not. Keys come only from the
+    /// `AuthenticatedRRset` of a secure answer.
     public static func keys(from answer: ValidatedAnswer) throws(IPSecKeyLookupError) -> [IPSecKey] {
-        let fallback = Reason(.upstreamError, "no reason recorded")
-        switch answer.verdict {
-        case .insecure: throw .insecure(answer.reason ?? fallback)
-        case .bogus: throw .bogus(answer.reason ?? fallback)
-        case .indeterminate: throw .indeterminate(answer.reason ?? fallback)
-        case .secure: break
-        }
-        guard answer.kind == .data, let set = answer.rrset, set.type == .ipseckey else {
-            throw .denied(answer.reason ?? fallback, nameError: answer.kind == .nameError)
-        }
+        try keys(in: answer.authenticated())
+    }
+
+    /// The keys of an authenticated IPSECKEY RRset; records that do not parse strictly are dropped, and if none is
+    /// left, `.malformedRecords`. Another type's RRset has no keys: `.malformedRecords([])`.
+    public static func keys(in set: AuthenticatedRRset) throws(IPSecKeyLookupError) -> [IPSecKey] {
+        guard set.rrset.type == .ipseckey else { throw .malformedRecords([]) }
         var keys: [IPSecKey] = []
         var errors: [IPSecKeyParseError] = []
-        for rdata in set.rdatas {
-            do { keys.append(try IPSecKey(rdata: rdata)) } catch { errors.append(error) }
+        for record in set.rrset.records {
+            do {
+                guard case .ipseckey(let data) = try record.parsed() else { continue }
+                do { keys.append(try IPSecKey(data)) } catch { errors.append(error) }
+            } catch {
+                errors.append(.malformedRDATA(error))
+            }
         }
         if keys.isEmpty { throw .malformedRecords(errors) }
         return order(keys)
@@ -179,5 +210,19 @@ public final class Resolver: Sendable {
     /// Precedence order, ties shuffled.
     static func order(_ keys: [IPSecKey]) -> [IPSecKey] {
         Dictionary(grouping: keys, by: \.precedence).sorted { $0.key < $1.key }.flatMap { $0.value.shuffled() }
+    }
+}
+
+extension ValidatedAnswer {
+    /// The authenticated RRset of a secure data answer, or the front's one error for every other outcome: the
+    /// single switch from a verdict to "may I use these records".
+    public func authenticated() throws(IPSecKeyLookupError) -> AuthenticatedRRset {
+        switch result {
+        case .secure(let set): return set
+        case let .secureDenial(reason, nameError): throw .denied(reason, nameError: nameError)
+        case .insecure(let reason): throw .insecure(reason)
+        case .bogus(let reason): throw .bogus(reason)
+        case .indeterminate(let reason): throw .indeterminate(reason)
+        }
     }
 }

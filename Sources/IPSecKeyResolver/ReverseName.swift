@@ -1,21 +1,28 @@
 import DNSModel
 
 /// Reverse-mapping names for addresses, as opportunistic IPsec looks keys up (RFC 4025 §1.2 with RFC 1035 §3.5
-/// `in-addr.arpa.` and RFC 3596 §2.5 `ip6.arpa.`).
-public enum ReverseName {
+/// `in-addr.arpa.` and RFC 3596 §2.5 `ip6.arpa.`). Callers outside the module use ``LookupTarget`` and
+/// ``IPAddress``.
+enum ReverseName {
     /// Why a string is not an IP address.
-    public struct InvalidAddress: Error, Sendable, Equatable, CustomStringConvertible {
-        public let text: String
-        public var description: String { "'\(text)' is not an IPv4 or IPv6 address" }
+    struct InvalidAddress: Error, Sendable, Equatable, CustomStringConvertible {
+        let text: String
+        var description: String { "'\(text)' is not an IPv4 or IPv6 address" }
     }
 
     /// `192.0.2.38` → `38.2.0.192.in-addr.arpa.`; `2001:db8::1` → `1.0.0.…8.b.d.0.1.0.0.2.ip6.arpa.`
-    public static func name(for address: String) throws(InvalidAddress) -> DNSName {
-        var text = address
-        if text.hasPrefix("[") && text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
-        if let v4 = TextEncoding.fromIPv4(text), let name = ipv4(v4) { return name }
-        if text.contains(":"), let v6 = TextEncoding.fromIPv6(text), let name = ipv6(v6) { return name }
-        throw InvalidAddress(text: address)
+    static func name(for address: String) throws(InvalidAddress) -> DNSName {
+        guard let parsed = IPAddress(address) else { throw InvalidAddress(text: address) }
+        return parsed.reverseName
+    }
+
+    /// The reverse name of a 4- or 16-octet address; nil for any other length.
+    static func name(octets: [UInt8]) -> DNSName? {
+        switch octets.count {
+        case 4: ipv4(octets)
+        case 16: ipv6(octets)
+        default: nil
+        }
     }
 
     /// The `in-addr.arpa.` name of a 4-octet address; nil for any other length.
@@ -35,7 +42,4 @@ public enum ReverseName {
         }
         return try? DNSName(labels: labels + [Array("ip6".utf8), Array("arpa".utf8)])
     }
-
-    /// True when the text looks like an address rather than a name (used by the CLI to pick the lookup).
-    public static func isAddress(_ text: String) -> Bool { (try? name(for: text)) != nil }
 }

@@ -5,7 +5,9 @@ import Foundation
 public final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value
+    /// A box holding `value`.
     public init(_ value: Value) { self.value = value }
+    /// Runs `body` on the value with the lock held.
     public func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
         lock.lock()
         defer { lock.unlock() }

@@ -28,14 +28,20 @@ public protocol DNSUpstream: Sendable {
     func demote(route: Int) -> String?
 }
 
+/// Defaults for an upstream with one route.
 extension DNSUpstream {
+    /// One route: asks it.
     public func queryKeepingWire(_ question: Question, route: Int) async throws(TransportError) -> ReceivedMessage {
         try await queryKeepingWire(question)
     }
+    /// One route: nothing to describe.
     public func describe(route: Int) -> String? { nil }
+    /// One route.
     public var routeCount: Int { 1 }
+    /// One route: nothing to demote.
     public func demote(route: Int) -> String? { nil }
 
+    /// Asks, then re-encodes the decoded message (an upstream that keeps the received octets overrides this).
     public func queryKeepingWire(_ question: Question) async throws(TransportError) -> ReceivedMessage {
         let message = try await query(question)
         return ReceivedMessage(message: message, wire: message.wire())
@@ -44,8 +50,11 @@ extension DNSUpstream {
 
 /// A decoded response and the octets it was decoded from.
 public struct ReceivedMessage: Sendable {
+    /// The decoded response.
     public let message: Message
+    /// The octets as received.
     public let wire: [UInt8]
+    /// A response and its octets.
     public init(message: Message, wire: [UInt8]) { self.message = message; self.wire = wire }
 }
 
@@ -76,6 +85,7 @@ public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible 
         }
     }
 
+    /// A sentence for people.
     public var description: String {
         switch self {
         case .timeout(let s): return "no response from \(s.joined(separator: ", ")) before the timeout"

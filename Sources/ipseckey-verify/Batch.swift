@@ -1,5 +1,3 @@
-import DNSModel
-import Dispatch
 import Foundation
 import IPSecKeyResolver
 import Synchronization
@@ -85,7 +83,7 @@ struct BatchRunner {
                     guard let target = source.next() else { inputEnded = true; return }
                     let i = started_
                     group.addTask { [resolver, type] in
-                        let o = await Lookup.run(resolver: resolver, target: target, type: type, trace: trace)
+                        let o = await Lookup.run(resolver: resolver, text: target, type: type, trace: trace)
                         // A lookup cut short by an interrupt is not a result.
                         return (i, Task.isCancelled && o.exit == .indeterminate ? nil : o)
                     }
@@ -120,8 +118,8 @@ struct BatchRunner {
         if progress != nil && done > 0 { output.err("\n") }
         // Interrupted: what completed is still written, in input order, skipping names cut short.
         if stop == nil {
-            for i in finished.keys.sorted() {
-                output.emit(finished[i]!)
+            for (_, outcome) in finished.sorted(by: { $0.key < $1.key }) {
+                output.emit(outcome)
                 if let failure = output.failure { stop = .output(failure); break }
             }
         }

@@ -1,12 +1,11 @@
 import ArgumentParser
-import DNSModel
-import DNSSECValidator
-import DNSTransport
 import Foundation
 import IPSecKeyResolver
-import Logging
 
-
+// Swift Concurrency's default executor runs the lookups; NIO's event loops run the sockets. Moving the lookups
+// onto the event loops (NIO's global-executor hook, or a per-task executor preference) was measured slower on two
+// cores; see Docs/Architecture.md.
+@main
 struct IPSecKeyVerify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ipseckey-verify",
@@ -49,8 +48,8 @@ struct IPSecKeyVerify: AsyncParsableCommand {
 
     static let versionString = "ipseckey-verify 0.1.0"
 
-    /// Entry point used by main.swift.
-    static func start() async {
+    /// The entry point: `record` by hand, then the root command.
+    static func main() async {
         // A reader that goes away shows up as EPIPE on the next write (exit 141, quietly), not as a signal.
         signal(SIGPIPE, SIG_IGN)
         // `record` is dispatched by hand: the root's NAME arguments would swallow a declared subcommand's name.
@@ -70,8 +69,10 @@ struct IPSecKeyVerify: AsyncParsableCommand {
         }
     }
 
-    @Argument(help: ArgumentHelp("Names or IPv4/IPv6 addresses to look up.", valueName: "NAME|ADDRESS"))
-    var targets: [String] = []
+    /// Each target parsed once, here, into the value validation, the lookup and the output share.
+    @Argument(help: ArgumentHelp("Names or IPv4/IPv6 addresses to look up.", valueName: "NAME|ADDRESS"),
+              transform: { text throws(LookupTargetError) in Target(text: text, target: try LookupTarget(parsing: text)) })
+    var targets: [Target] = []
 
     @Option(name: .long, help: ArgumentHelp("Upstream resolver as HOST[:PORT], IPv6 as [ADDR]:PORT, or tls://HOST[:PORT] for DNS over TLS (port 853 by default) (repeatable; default: /etc/resolv.conf).", valueName: "HOST[:PORT]"))
     var server: [String] = []
@@ -88,8 +89,12 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Trust-anchor file: DS/DNSKEY zone-file lines or RFC 7958 XML (repeatable; default: the bundled root anchors).", valueName: "FILE"))
     var trustAnchor: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Record type to look up, for diagnosis (mnemonic or TYPEnnn).", valueName: "TYPE"))
-    var type: String = "IPSECKEY"
+    @Option(name: .long, help: ArgumentHelp("Record type to look up, for diagnosis (mnemonic or TYPEnnn; default: IPSECKEY).", valueName: "TYPE"),
+            transform: { text in
+                guard let type = RRType(mnemonic: text) else { throw ValidationError("Unknown record type '\(text)'.") }
+                return type
+            })
+    var type: RRType = .ipseckey
 
     @Option(name: .long, help: ArgumentHelp("Validate as if at time T: unix seconds or YYYYMMDDHHMMSS (UTC).", valueName: "T"))
     var validationTime: String?
@@ -150,7 +155,6 @@ struct IPSecKeyVerify: AsyncParsableCommand {
         if targets.isEmpty && batch == nil {
             throw ValidationError("Give at least one NAME or ADDRESS, or --batch FILE.")
         }
-        if RRType(mnemonic: type) == nil { throw ValidationError("Unknown record type '\(type)'.") }
         if let t = timeout, !(t > 0 && t <= 300) { throw ValidationError("--timeout must be between 0 and 300 seconds.") }
         if let r = retries, !(0...10).contains(r) { throw ValidationError("--retries must be between 0 and 10.") }
         if !(1...4096).contains(concurrency) { throw ValidationError("--concurrency must be between 1 and 4096.") }
@@ -161,19 +165,8 @@ struct IPSecKeyVerify: AsyncParsableCommand {
             do { _ = try Self.upstream(s) } catch { throw ValidationError("--server '\(s)': \(error)") }
         }
         _ = try tlsAuthentication()
-        for t in targets { try Self.checkTarget(t) }
         if pem && format != nil && format != .pem { throw ValidationError("--pem conflicts with --format \(format!.rawValue).") }
         try validateDelivery()
-    }
-
-    static func checkTarget(_ t: String) throws {
-        if ReverseName.isAddress(t) { return }
-        // Something that looks like a numeric address but is not one is a usage error, not a name.
-        if t.allSatisfy({ $0.isNumber || $0 == "." }) && t.contains(".") && !t.hasSuffix(".") {
-            throw ValidationError("'\(t)' is not a valid IPv4 address.")
-        }
-        if t.contains(":") { throw ValidationError("'\(t)' is not a valid IPv6 address.") }
-        do { _ = try DNSName(t) } catch { throw ValidationError("'\(t)' is not a valid domain name: \(error).") }
     }
 
     static func parseTime(_ text: String) -> UInt32? {
@@ -204,15 +197,14 @@ struct IPSecKeyVerify: AsyncParsableCommand {
         let delivery = Delivery(expectGateway: expectGateway, writeDirectory: writePubkey, format: effectiveFormat)
         // Batch output into a pipe or file goes out in blocks (see StandardOutput); on a terminal, line by line.
         let output = Output(format: effectiveFormat, trace: trace, quiet: quiet, buffered: batch != nil && isatty(1) != 1)
-        let qtype = RRType(mnemonic: type)!
         var worst = Exit.secure
         if let batch {
-            var runner = BatchRunner(resolver: resolver, output: output, type: qtype, concurrency: concurrency)
+            var runner = BatchRunner(resolver: resolver, output: output, type: type, concurrency: concurrency)
             runner.delivery = delivery
             worst = await runner.run(path: batch)
         } else {
             for target in targets {
-                let outcome = delivery.apply(await Lookup.run(resolver: resolver, target: target, type: qtype, trace: trace))
+                let outcome = delivery.apply(await Lookup.run(resolver: resolver, target: target, type: type, trace: trace))
                 output.emit(outcome)
                 worst = max(worst, outcome.exit)
                 if output.failure != nil { break }

@@ -1,5 +1,3 @@
-import DNSModel
-import DNSSECValidator
 import Foundation
 import IPSecKeyResolver
 
@@ -81,7 +79,7 @@ struct Delivery: Sendable {
 
 extension Outcome {
     func with(keys: [IPSecKey], delivered: [DeliveredKey], exit: Exit, error: String?) -> Outcome {
-        var o = Outcome(target: target, answer: answer, keys: keys, error: error, exit: exit)
+        var o = Outcome(target: target, answer: answer, authenticated: authenticated, keys: keys, error: error, exit: exit)
         o.delivered = delivered
         return o
     }

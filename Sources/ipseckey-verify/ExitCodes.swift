@@ -1,4 +1,5 @@
 import ArgumentParser
+import IPSecKeyResolver
 
 /// The exit codes of `ipseckey-verify` (documented in `--help`, README.md and Docs/CLI.md).
 /// With several names the process exits with the highest code among them.
@@ -36,6 +37,17 @@ enum Exit: Int32, Comparable {
     case readerGone = 141
     /// Batch stopped by SIGTERM: completed results written (128 + 15).
     case terminated = 143
+
+    /// The one switch from the front's error type to an exit code. A secure RRset none of whose records parses is
+    /// treated as bogus: nothing in it can be used.
+    init(_ error: IPSecKeyLookupError) {
+        switch error {
+        case .denied: self = .denial
+        case .insecure: self = .insecure
+        case .bogus, .malformedRecords: self = .bogus
+        case .indeterminate: self = .indeterminate
+        }
+    }
 
     static func < (a: Exit, b: Exit) -> Bool { a.rawValue < b.rawValue }
     var code: ExitCode { ExitCode(rawValue) }

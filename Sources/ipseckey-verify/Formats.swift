@@ -1,5 +1,3 @@
-import DNSModel
-import DNSSECValidator
 import IPSecKeyResolver
 
 /// The daemon formats of a secure answer: `pem` (strongSwan, OpenSSL), `libreswan` (ipsec.conf `right…=` lines)

@@ -1,12 +1,11 @@
 import ArgumentParser
-import DNSModel
 import IPSecKeyResolver
 
 extension IPSecKeyVerify {
     /// The checks of the IPsec options (`--write-pubkey`, `--expect-gateway`, `--format swanctl`, `--watch`).
     func validateDelivery() throws {
         let daemon = writePubkey != nil || expectGateway != nil || watch || [.libreswan, .swanctl].contains(effectiveFormat)
-        if daemon && RRType(mnemonic: type) != .ipseckey {
+        if daemon && type != .ipseckey {
             throw ValidationError("--write-pubkey, --expect-gateway, --watch and --format libreswan|swanctl need --type IPSECKEY.")
         }
         if let dir = writePubkey, let problem = KeyFiles.checkDirectory(dir) { throw ValidationError(problem) }

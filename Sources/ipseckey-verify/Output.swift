@@ -1,6 +1,3 @@
-import DNSModel
-import DNSSECValidator
-import DNSTransport
 import Foundation
 import IPSecKeyResolver
 
@@ -36,9 +33,9 @@ struct Output: Sendable {
             guard let a = o.answer else { return }
             if let r = DaemonFormats.render(o, format: format) { out(r.stdout); if !r.stderr.isEmpty { err(r.stderr) }; return }
             for link in a.chain { out(link.description + "\n") }
-            if o.keys.isEmpty, let set = a.rrset {
+            if o.keys.isEmpty, let set = o.authenticated?.rrset {
                 out(set.description + "\n")
-            } else if let set = a.rrset {
+            } else if let set = o.authenticated?.rrset {
                 for k in o.keys {
                     let owner = "\(set.name)\t\(set.ttl)\tIN\tIPSECKEY\t"
                     out(owner + k.description + "\n")
@@ -65,7 +62,8 @@ struct Output: Sendable {
     func recordJSON(_ r: ResourceRecord) -> JSONRecord {
         var d = JSONRecord(owner: r.name.description, ttl: Int(r.ttl), rrClass: r.rrClass.description,
                            type: r.type.description, rdata: (try? r.parsed().description) ?? "")
-        if r.type == .ipseckey, let k = try? IPSecKey(rdata: r.rdata) {
+        // Display only: the one IPSECKEY parser, on records whose authenticity the caller has already settled.
+        if r.type == .ipseckey, let k = try? IPSecKey(unauthenticatedRDATA: r.rdata) {
             d.precedence = Int(k.precedence)
             d.gatewayType = Int(k.gateway.gatewayType)
             d.gateway = gatewayText(k)
@@ -87,7 +85,7 @@ struct Output: Sendable {
             obj.wildcard = a.wildcard
             obj.reason = a.reason.map { JSONReason(code: $0.code.rawValue, message: $0.message, ede: $0.extendedError.map(Int.init)) }
             obj.chain = a.chain.flatMap { $0.records.map(recordJSON) }
-            obj.records = a.verdict == .secure ? (a.rrset?.records.map(recordJSON) ?? []) : []
+            obj.records = o.authenticated?.rrset.records.map(recordJSON) ?? []
             if trace { obj.trace = a.trace.map { JSONStep(zone: $0.zone, step: $0.text, verdict: $0.verdict?.rawValue ?? "") } }
         }
         obj.keys = o.keys.map { k in

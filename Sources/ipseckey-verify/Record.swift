@@ -1,5 +1,4 @@
 import ArgumentParser
-import DNSModel
 import Foundation
 import IPSecKeyResolver
 
@@ -52,8 +51,8 @@ struct RecordCommand: ParsableCommand {
         }
         let key: IPSecKey
         do {
-            key = try IPSecKey(precedence: precedence, gateway: try IPSecKey.gateway(parsing: gateway),
-                               pem: String(decoding: data, as: UTF8.self))
+            key = try IPSecKey(publishing: String(decoding: data, as: UTF8.self), precedence: precedence,
+                               gateway: try IPSecKey.gateway(parsing: gateway))
         } catch {
             FileHandle.standardError.write(Data("ipseckey-verify: record: \(keyFile): \(error)\n".utf8))
             throw Exit.dataError.code

@@ -1,9 +1,5 @@
-import DNSModel
-import DNSSECValidator
-import DNSTransport
 import Foundation
 import IPSecKeyResolver
-import Logging
 
 /// Time for `--watch`, in unix seconds: the real clock, or a test's.
 protocol WatchClock: Sendable {
@@ -210,22 +206,22 @@ final class WatchRunner: @unchecked Sendable {
 }
 
 extension IPSecKeyVerify {
-    /// The names to watch: the arguments and, with --batch, the lines of the file (re-read on SIGHUP).
-    static func watchTargets(_ targets: [String], batch: String?) throws -> [(String, DNSName)] {
+    /// The names to watch: the arguments (parsed already) and, with --batch, the lines of the file (re-read on
+    /// SIGHUP), each parsed here once.
+    static func watchTargets(_ targets: [Target], batch: String?) throws -> [Target] {
         var list = targets
         if let batch {
             guard let data = FileManager.default.contents(atPath: batch) else { throw KeyFileError(description: "cannot open batch file \(batch)") }
-            list += String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
+            let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
-        }
-        var out: [(String, DNSName)] = []
-        for t in list where !out.contains(where: { $0.0 == t }) {
-            do {
-                out.append((t, ReverseName.isAddress(t) ? try ReverseName.name(for: t) : try DNSName(t)))
-            } catch {
-                throw KeyFileError(description: "'\(t)' is neither a domain name nor an address")
+            for t in lines {
+                do { list.append(Target(text: t, target: try LookupTarget(parsing: t))) } catch {
+                    throw KeyFileError(description: "'\(t)' is neither a domain name nor an address")
+                }
             }
         }
+        var out: [Target] = []
+        for t in list where !out.contains(where: { $0.text == t.text }) { out.append(t) }
         return out
     }
 
@@ -245,7 +241,7 @@ extension IPSecKeyVerify {
 
     func runWatch(resolver: Resolver, logger: Logger) async throws -> Exit {
         guard let dir = writePubkey else { return .usage }
-        let initial: [(String, DNSName)]
+        let initial: [Target]
         do { initial = try Self.watchTargets(targets, batch: batch) } catch {
             if !quiet { FileHandle.standardError.write(Data("ipseckey-verify: \(error)\n".utf8)) }
             return batch != nil ? .noInput : .usage
@@ -254,14 +250,17 @@ extension IPSecKeyVerify {
         watchLogger.logLevel = verbose ? .debug : (quiet ? .error : .notice)
         let log = watchLogger
         let delivery = Delivery(expectGateway: expectGateway, writeDirectory: nil, format: .pem)
-        let lookup: @Sendable (String) async -> WatchObservation = { target in
+        // The runner names targets by their text; the parsed values stay here, replaced when the list is re-read.
+        let parsed = Locked(Dictionary(initial.map { ($0.text, $0) }, uniquingKeysWith: { a, _ in a }))
+        let lookup: @Sendable (String) async -> WatchObservation = { text in
+            guard let target = parsed.withLock({ $0[text] }) else { return .failed("'\(text)' is not on the list") }
             let outcome = await Lookup.run(resolver: resolver, target: target, type: .ipseckey, trace: false)
             return Self.observe(delivery.apply(outcome))
         }
         var change: (@Sendable () async -> Void)? = nil
         if let cmd = onChange { change = { await Self.runChangeCommand(cmd, logger: log) } }
         let runner = WatchRunner(directory: dir, clock: SystemClock(), logger: log, lookup: lookup, onChange: change)
-        runner.setTargets(initial)
+        runner.setTargets(initial.map { ($0.text, $0.target.queryName) })
 
         // SIGTERM/SIGINT cancel the loop; SIGHUP asks for the list to be read again before the next round.
         let hangup = Locked(false)
@@ -272,7 +271,11 @@ extension IPSecKeyVerify {
                 h = false
                 return was
             }) else { return nil }
-            do { return try Self.watchTargets(names, batch: batchFile) } catch {
+            do {
+                let list = try Self.watchTargets(names, batch: batchFile)
+                parsed.withLock { $0 = Dictionary(list.map { ($0.text, $0) }, uniquingKeysWith: { a, _ in a }) }
+                return list.map { ($0.text, $0.target.queryName) }
+            } catch {
                 log.error("SIGHUP: \(error); keeping the old list")
                 return nil
             }

@@ -1,10 +1,6 @@
-import DNSModel
 import Foundation
 import IPSecKeyResolver
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Why a key file could not be written or removed.
 struct KeyFileError: Error, CustomStringConvertible {

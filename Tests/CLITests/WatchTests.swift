@@ -220,7 +220,7 @@ final class Script: @unchecked Sendable {
         func extra(_ rdata: String) throws -> [ResourceRecord] { try ZoneText.records("peer.test. 300 IN IPSECKEY \(rdata)\n", origin: .root) }
         func pem(_ rdata: String) throws -> String {
             guard case .ipseckey(let d) = try ZoneText.records("x. 1 IN IPSECKEY \(rdata)\n")[0].parsed() else { throw KeyFileError(description: "not IPSECKEY") }
-            return try IPSecKey(precedence: d.precedence, gateway: d.gateway, algorithm: d.algorithm, publicKey: d.publicKey).pem()
+            return try IPSecKey(unauthenticatedRDATA: RData.ipseckey(d).wire).pem()
         }
         let key1 = try TestHierarchy.build(extra: try extra(rdata1))
         let key2 = try TestHierarchy.build(extra: try extra(rdata2))
@@ -238,7 +238,7 @@ final class Script: @unchecked Sendable {
         let clock = FakeClock(key1.now)
         let changes = Locked(0)
         let w = WatchRunner(directory: dir, clock: clock, logger: Logger(label: "watch-zone"),
-                            lookup: { t in IPSecKeyVerify.observe(delivery.apply(await Lookup.run(resolver: resolver, target: t, type: .ipseckey, trace: false))) },
+                            lookup: { t in IPSecKeyVerify.observe(delivery.apply(await Lookup.run(resolver: resolver, text: t, type: .ipseckey, trace: false))) },
                             onChange: { changes.withLock { $0 += 1 } })
         w.setTargets([("peer.test.", owner)])
         let file = dir + "/peer.test.p10.1.pem"

@@ -43,4 +43,27 @@ import Testing
             }
         }
     }
+
+    /// The command line talks only to the front: no file of it imports the model, the validator, the transport or
+    /// Logging by name (IPSecKeyResolver re-exports what it needs), and its target depends on nothing else.
+    @Test func theCLIImportsOnlyTheFront() throws {
+        let allowed: Set<String> = ["IPSecKeyResolver", "ArgumentParser", "SystemPackage", "Foundation", "Synchronization"]
+        let cli = try Self.imports().filter { $0.module == "ipseckey-verify" }
+        #expect(cli.count > 5)
+        for (module, file, lines) in cli {
+            for line in lines {
+                let name = String(line.split(separator: " ").last ?? "")
+                #expect(allowed.contains(name), "\(module)/\(file): \(line)")
+            }
+        }
+        let manifest = try String(contentsOf: Self.sources.deletingLastPathComponent().appendingPathComponent("Package.swift"),
+                                  encoding: .utf8)
+        let start = try #require(manifest.range(of: #".executableTarget(name: "ipseckey-verify""#))
+        let end = try #require(manifest[start.upperBound...].range(of: "]),"))
+        let block = manifest[start.upperBound..<end.lowerBound]
+        for module in ["DNSModel", "DNSSECValidator", "DNSTransport", "Upstream", "DNSCrypto", "NIO", "Logging"] {
+            #expect(!block.contains("\"\(module)"), "the CLI target depends on \(module)")
+        }
+        #expect(block.contains("\"IPSecKeyResolver\""))
+    }
 }

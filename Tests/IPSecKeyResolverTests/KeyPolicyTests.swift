@@ -5,6 +5,7 @@ import Foundation
 import IPSecKeyResolver
 import TestAuthority
 import Testing
+@testable import IPSecKeyResolver
 
 /// PEM → IPSECKEY (`record`) → our parser → PEM, export refusals, gateway matching, answer lifetime.
 @Suite struct KeyPolicyTests {
@@ -22,13 +23,13 @@ import Testing
     ])
     func roundTrip(dnssec: UInt8, ipseckey: UInt8, kind: String) throws {
         let (pem, raw) = try Self.pem(dnssecAlgorithm: dnssec)
-        let made = try IPSecKey(precedence: 10, gateway: try IPSecKey.gateway(parsing: "192.0.2.38"), pem: pem)
+        let made = try IPSecKey(publishing: pem, precedence: 10, gateway: try IPSecKey.gateway(parsing: "192.0.2.38"))
         #expect(made.algorithm.code == ipseckey)
         #expect(made.publicKey == raw)
         // Presentation form → wire → strict parser → PEM: the same key comes back.
         let text = made.description
         #expect(text.hasPrefix("10 1 \(ipseckey) 192.0.2.38 "))
-        let parsedBack = try IPSecKey(rdata: made.rdata)
+        let parsedBack = try IPSecKey(unauthenticatedRDATA: made.rdata)
         #expect(parsedBack.kind.description == kind)
         #expect(try parsedBack.exportablePEM() == pem)
     }
@@ -44,16 +45,16 @@ import Testing
 
     @Test func weakAndUnsupportedKeysAreRefusedWithTheirReason() throws {
         let (weak, _) = try Self.pem(dnssecAlgorithm: 8, bits: 1024)
-        let e1 = #expect(throws: KeyExportError.self) { try IPSecKey(precedence: 1, gateway: .none, pem: weak) }
+        let e1 = #expect(throws: KeyExportError.self) { try IPSecKey(publishing: weak, precedence: 1, gateway: .none) }
         #expect(e1?.description.contains("1024 bits is below the 2048") == true)
 
         var dsa: [UInt8] = [0] + SecureRandom.bytes(20 + 64 * 3)
         dsa[1] |= 0x80; dsa[21] |= 0x80
         let dsaPEM = DER.pem(try DER.dsaSPKI(rfc2536: dsa))
-        let e2 = #expect(throws: KeyExportError.self) { try IPSecKey(precedence: 1, gateway: .none, pem: dsaPEM) }
+        let e2 = #expect(throws: KeyExportError.self) { try IPSecKey(publishing: dsaPEM, precedence: 1, gateway: .none) }
         #expect(e2?.description.contains("DSA") == true)
 
-        let e3 = #expect(throws: KeyExportError.self) { try IPSecKey(precedence: 1, gateway: .none, pem: "not a key\n") }
+        let e3 = #expect(throws: KeyExportError.self) { try IPSecKey(publishing: "not a key\n", precedence: 1, gateway: .none) }
         #expect(e3?.description.contains("no PEM public key") == true)
     }
 

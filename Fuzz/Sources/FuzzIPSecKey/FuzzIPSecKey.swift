@@ -6,7 +6,7 @@ import IPSecKeyResolver
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
-    guard let key = try? IPSecKey(rdata: bytes) else { return 0 }
+    guard let key = try? IPSecKey(unauthenticatedRDATA: bytes) else { return 0 }
     _ = key.description
     _ = key.kind.description
     if let pem = try? key.pem(), !pem.hasPrefix("-----BEGIN ") { fatalError("PEM without a BEGIN line: \(pem)") }
