@@ -78,8 +78,9 @@ public enum DER {
             throw .malformedKey("DSA key with T=\(t) must be \(1 + 20 + 3 * size) octets, found \(key.count)")
         }
         let q = key[1..<21], p = key[21..<21 + size], g = key[21 + size..<21 + 2 * size], y = key[(21 + 2 * size)...]
-        return sequence(sequence(dsa, sequence(unsignedInteger(p), unsignedInteger(q), unsignedInteger(g))),
-                        bitString(unsignedInteger(y)))
+        return sequence(
+            sequence(dsa, sequence(unsignedInteger(p), unsignedInteger(q), unsignedInteger(g))),
+            bitString(unsignedInteger(y)))
     }
 
     /// SPKI for a DNSKEY's public key field, by DNSSEC algorithm number.
@@ -91,13 +92,25 @@ public enum DER {
                 throw .malformedKey("RSA modulus of \(bits) bits is outside the accepted 512–4096")
             }
             return spki
-        case 13: guard publicKey.count == 64 else { throw .malformedKey("ECDSAP256SHA256 key must be 64 octets, found \(publicKey.count)") }
+        case 13:
+            guard publicKey.count == 64 else {
+                throw .malformedKey("ECDSAP256SHA256 key must be 64 octets, found \(publicKey.count)")
+            }
             return try ecSPKI(xy: publicKey)
-        case 14: guard publicKey.count == 96 else { throw .malformedKey("ECDSAP384SHA384 key must be 96 octets, found \(publicKey.count)") }
+        case 14:
+            guard publicKey.count == 96 else {
+                throw .malformedKey("ECDSAP384SHA384 key must be 96 octets, found \(publicKey.count)")
+            }
             return try ecSPKI(xy: publicKey)
-        case 15: guard publicKey.count == 32 else { throw .malformedKey("ED25519 key must be 32 octets, found \(publicKey.count)") }
+        case 15:
+            guard publicKey.count == 32 else {
+                throw .malformedKey("ED25519 key must be 32 octets, found \(publicKey.count)")
+            }
             return try edSPKI(raw: publicKey)
-        case 16: guard publicKey.count == 57 else { throw .malformedKey("ED448 key must be 57 octets, found \(publicKey.count)") }
+        case 16:
+            guard publicKey.count == 57 else {
+                throw .malformedKey("ED448 key must be 57 octets, found \(publicKey.count)")
+            }
             return try edSPKI(raw: publicKey)
         default: throw .unsupportedAlgorithm(algorithm)
         }

@@ -17,11 +17,15 @@ enum LDNSKeys {
         case 5, 7, 8, 10:
             // RFC 3110 §2: a one-octet exponent length, or zero and a two-octet length; then exponent and modulus.
             guard let first = publicKey.first else { throw .malformedKey("empty RSA key") }
-            let exponentLength = first != 0 ? Int(first)
+            let exponentLength =
+                first != 0
+                ? Int(first)
                 : publicKey.count >= 3 ? Int(publicKey[1]) << 8 | Int(publicKey[2]) : 0
             let offset = first != 0 ? 1 : 3
             guard exponentLength > 0, publicKey.count > offset + exponentLength else {
-                throw .malformedKey("RSA key has \(publicKey.count) octets, too few for a \(exponentLength)-octet exponent and a modulus")
+                throw .malformedKey(
+                    "RSA key has \(publicKey.count) octets, too few for a \(exponentLength)-octet exponent and a modulus"
+                )
             }
             made = publicKey.withUnsafeBufferPointer { buf -> OpaquePointer? in
                 // ldns returns an RSA object; the EVP_PKEY takes it over on a successful assign.
@@ -44,7 +48,8 @@ enum LDNSKeys {
                 throw .malformedKey("\(name) key must be \(size) octets, found \(publicKey.count)")
             }
             made = publicKey.withUnsafeBufferPointer { buf in
-                algorithm == 15 ? ldns_ed255192pkey_raw(buf.baseAddress, buf.count)
+                algorithm == 15
+                    ? ldns_ed255192pkey_raw(buf.baseAddress, buf.count)
                     : ldns_ed4482pkey_raw(buf.baseAddress, buf.count)
             }
         default:
@@ -72,16 +77,22 @@ enum LDNSKeys {
         let wire = ownerWire + [0, 48, 0, 1, 0, 0, 0, 0, UInt8(rdata.count >> 8), UInt8(rdata.count & 0xff)] + rdata
         var key: UnsafeMutablePointer<ldns_rr>? = nil
         var position = 0
-        let status = wire.withUnsafeBufferPointer { ldns_wire2rr(&key, $0.baseAddress, $0.count, &position, LDNS_SECTION_ANSWER) }
+        let status = wire.withUnsafeBufferPointer {
+            ldns_wire2rr(&key, $0.baseAddress, $0.count, &position, LDNS_SECTION_ANSWER)
+        }
         guard status == LDNS_STATUS_OK, let key, position == wire.count else {
             if let key { ldns_rr_free(key) }
             return nil
         }
         defer { ldns_rr_free(key) }
-        guard let ds = ldns_key_rr2ds(key, ldns_hash(rawValue: UInt32(digestType))) else { ERR_clear_error(); return nil }
+        guard let ds = ldns_key_rr2ds(key, ldns_hash(rawValue: UInt32(digestType))) else {
+            ERR_clear_error(); return nil
+        }
         defer { ldns_rr_free(ds) }
         // DS RDATA fields: key tag, algorithm, digest type, digest (RFC 4034 §5.1).
-        guard ldns_rr_rd_count(ds) == 4, let field = ldns_rr_rdf(ds, 3), let data = ldns_rdf_data(field) else { return nil }
+        guard ldns_rr_rd_count(ds) == 4, let field = ldns_rr_rdf(ds, 3), let data = ldns_rdf_data(field) else {
+            return nil
+        }
         return Array(UnsafeBufferPointer(start: data, count: ldns_rdf_size(field)))
     }
 }

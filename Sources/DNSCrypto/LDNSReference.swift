@@ -1,5 +1,6 @@
 internal import CLDNS
 internal import COpenSSL
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,7 +12,9 @@ public enum LDNSReference {
     /// Whether one of `dnskeys` (DNSKEY records in uncompressed wire form) verifies `rrsig` (an RRSIG record in wire
     /// form) over the RRset made of `records` (uncompressed wire form) at unix time `time`. Throws when ldns cannot
     /// read an input; a signature that does not verify, for whatever reason, is `false`.
-    public static func verify(records: [[UInt8]], rrsig: [UInt8], dnskeys: [[UInt8]], at time: UInt32) throws(CryptoError) -> Bool {
+    public static func verify(
+        records: [[UInt8]], rrsig: [UInt8], dnskeys: [[UInt8]], at time: UInt32
+    ) throws(CryptoError) -> Bool {
         guard let rrset = ldns_rr_list_new(), let keys = ldns_rr_list_new() else { throw .library("out of memory") }
         defer { ldns_rr_list_deep_free(rrset); ldns_rr_list_deep_free(keys) }
         for wire in records { _ = ldns_rr_list_push_rr(rrset, try read(wire)) }
@@ -28,7 +31,9 @@ public enum LDNSReference {
     public static func dsRDATA(dnskey: [UInt8], digestType: UInt8) throws(CryptoError) -> [UInt8]? {
         let key = try read(dnskey)
         defer { ldns_rr_free(key) }
-        guard let ds = ldns_key_rr2ds(key, ldns_hash(rawValue: UInt32(digestType))) else { ERR_clear_error(); return nil }
+        guard let ds = ldns_key_rr2ds(key, ldns_hash(rawValue: UInt32(digestType))) else {
+            ERR_clear_error(); return nil
+        }
         defer { ldns_rr_free(ds) }
         var rdata: [UInt8] = []
         for i in 0..<ldns_rr_rd_count(ds) {

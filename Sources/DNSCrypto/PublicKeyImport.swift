@@ -56,7 +56,9 @@ public enum PublicKeyImport {
             switch curve {
             case "prime256v1", "P-256", "secp256r1": size = 32
             case "secp384r1", "P-384": size = 48
-            default: throw .malformedKey("EC curve \(curve) cannot be published in IPSECKEY (only P-256 and P-384, RFC 8005)")
+            default:
+                throw .malformedKey(
+                    "EC curve \(curve) cannot be published in IPSECKEY (only P-256 and P-384, RFC 8005)")
             }
             // The encoded point, uncompressed whatever form the PEM used (libcrypto allocates; freed here).
             var point: UnsafeMutablePointer<UInt8>? = nil
@@ -80,7 +82,9 @@ public enum PublicKeyImport {
         case EVP_PKEY_DSA:
             throw .malformedKey("DSA keys are not accepted (RFC 8247 forbids DSA for IKEv2 authentication)")
         default:
-            throw .malformedKey("key type \(String(cString: OBJ_nid2sn(id))) cannot be published in IPSECKEY (RSA, ECDSA P-256/P-384, Ed25519, Ed448)")
+            throw .malformedKey(
+                "key type \(String(cString: OBJ_nid2sn(id))) cannot be published in IPSECKEY (RSA, ECDSA P-256/P-384, Ed25519, Ed448)"
+            )
         }
     }
 

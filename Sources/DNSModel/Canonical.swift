@@ -2,7 +2,9 @@
 public enum Canonical {
     /// Types whose RDATA names are lower-cased in canonical form (RFC 4034 §6.2 item 3, RFC 3597 §7);
     /// NSEC is left out following RFC 6840 §5.1.
-    static let lowercaseNameTypes: Set<UInt16> = [2, 3, 4, 5, 6, 7, 8, 9, 12, 14, 15, 17, 18, 21, 24, 26, 30, 33, 35, 36, 38, 39, 46]
+    static let lowercaseNameTypes: Set<UInt16> = [
+        2, 3, 4, 5, 6, 7, 8, 9, 12, 14, 15, 17, 18, 21, 24, 26, 30, 33, 35, 36, 38, 39, 46,
+    ]
 
     /// The RDATA with embedded names lower-cased where RFC 4034 §6.2 requires it.
     public static func rdata(type: RRType, _ rdata: [UInt8]) -> [UInt8] {
@@ -45,13 +47,13 @@ public enum Canonical {
             return nil
         }
         switch type.rawValue {
-        case 17, 14: // RP, MINFO: two names
+        case 17, 14:  // RP, MINFO: two names
             if let next = lowerName(at: 0) { _ = lowerName(at: next) }
-        case 18, 21, 36: // AFSDB, RT, KX: u16 + name
+        case 18, 21, 36:  // AFSDB, RT, KX: u16 + name
             _ = lowerName(at: 2)
-        case 26: // PX: u16 + two names
+        case 26:  // PX: u16 + two names
             if let next = lowerName(at: 2) { _ = lowerName(at: next) }
-        case 33: // SRV: 3 × u16 + name
+        case 33:  // SRV: 3 × u16 + name
             _ = lowerName(at: 6)
         default:
             break
@@ -61,8 +63,10 @@ public enum Canonical {
 
     /// Canonical wire form of one record for signing (RFC 4034 §6.2): owner lower-cased (and replaced by the
     /// wildcard owner when the RRSIG labels field says so, §3.1.8.1), TTL set to the original TTL.
-    public static func recordWire(owner: DNSName, type: RRType, rrClass: RRClass, originalTTL: UInt32,
-                                  canonicalRData: [UInt8]) -> [UInt8] {
+    public static func recordWire(
+        owner: DNSName, type: RRType, rrClass: RRClass, originalTTL: UInt32,
+        canonicalRData: [UInt8]
+    ) -> [UInt8] {
         var w = WireWriter(compress: false)
         w.bytes += owner.lowercased.wire
         w.u16(type.rawValue); w.u16(rrClass.rawValue); w.u32(originalTTL)
@@ -87,8 +91,9 @@ public enum Canonical {
         var out = rrsig.signedPrefix
         let canonical = sortedUnique(rrset.rdatas.map { rdata(type: rrset.type, $0) })
         for r in canonical {
-            out += recordWire(owner: signedOwner, type: rrset.type, rrClass: rrset.rrClass,
-                              originalTTL: rrsig.originalTTL, canonicalRData: r)
+            out += recordWire(
+                owner: signedOwner, type: rrset.type, rrClass: rrset.rrClass,
+                originalTTL: rrsig.originalTTL, canonicalRData: r)
         }
         return out
     }

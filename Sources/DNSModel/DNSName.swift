@@ -177,7 +177,8 @@ public struct DNSName: Sendable, Hashable, Comparable, CustomStringConvertible {
         let l1 = labels, l2 = other.labels
         var n = 0
         while n < l1.count, n < l2.count,
-              Self.labelEqual(l1[l1.count - 1 - n], l2[l2.count - 1 - n]) { n += 1 }
+            Self.labelEqual(l1[l1.count - 1 - n], l2[l2.count - 1 - n])
+        { n += 1 }
         return n
     }
 
@@ -256,7 +257,7 @@ public struct DNSName: Sendable, Hashable, Comparable, CustomStringConvertible {
             for b in label {
                 switch b {
                 case UInt8(ascii: "."), UInt8(ascii: "\\"), UInt8(ascii: ";"), UInt8(ascii: "("),
-                     UInt8(ascii: ")"), UInt8(ascii: "\""), UInt8(ascii: "@"), UInt8(ascii: "$"):
+                    UInt8(ascii: ")"), UInt8(ascii: "\""), UInt8(ascii: "@"), UInt8(ascii: "$"):
                     out.append("\\"); out.append(Character(Unicode.Scalar(b)))
                 case 0x21...0x7E:
                     out.append(Character(Unicode.Scalar(b)))

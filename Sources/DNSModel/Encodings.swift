@@ -128,7 +128,9 @@ public enum TextEncoding {
         guard parts.count == 4 else { return nil }
         var out: [UInt8] = []
         for p in parts {
-            guard !p.isEmpty, p.count <= 3, p.allSatisfy(\.isASCII), p.allSatisfy(\.isNumber), let v = UInt8(p) else { return nil }
+            guard !p.isEmpty, p.count <= 3, p.allSatisfy(\.isASCII), p.allSatisfy(\.isNumber), let v = UInt8(p) else {
+                return nil
+            }
             guard p.count == 1 || p.first != "0" else { return nil }
             out.append(v)
         }
@@ -155,7 +157,9 @@ public enum TextEncoding {
                 while j < 8 && groups[j] == 0 { j += 1 }
                 if j - i > bestLen && j - i >= 2 { bestStart = i; bestLen = j - i }
                 i = j
-            } else { i += 1 }
+            } else {
+                i += 1
+            }
         }
         func hexGroup(_ g: UInt16) -> String { String(g, radix: 16) }
         if bestStart < 0 { return groups.map(hexGroup).joined(separator: ":") }
@@ -179,7 +183,9 @@ public enum TextEncoding {
             if s.isEmpty { return [] }
             var out: [UInt16] = []
             for g in s.split(separator: ":", omittingEmptySubsequences: false) {
-                guard !g.isEmpty, g.count <= 4, g.allSatisfy(\.isHexDigit), let v = UInt16(g, radix: 16) else { return nil }
+                guard !g.isEmpty, g.count <= 4, g.allSatisfy(\.isHexDigit), let v = UInt16(g, radix: 16) else {
+                    return nil
+                }
                 out.append(v)
             }
             return out
@@ -199,8 +205,9 @@ public enum TextEncoding {
         }
         if let at = doubleAt {
             guard let head = parseGroups(Substring(String(chars[0..<at]))),
-                  let tail = parseGroups(Substring(String(chars[(at + 2)...]))),
-                  head.count + tail.count < wantGroups else { return nil }
+                let tail = parseGroups(Substring(String(chars[(at + 2)...]))),
+                head.count + tail.count < wantGroups
+            else { return nil }
             groups = head + Array(repeating: 0, count: wantGroups - head.count - tail.count) + tail
         } else {
             guard let g = parseGroups(text), g.count == wantGroups else { return nil }

@@ -68,8 +68,10 @@ public struct EDNS: Sendable, Hashable {
     public static let defaultPayloadSize: UInt16 = 1232
 
     /// An OPT record's contents; DO=1 by default.
-    public init(udpPayloadSize: UInt16 = EDNS.defaultPayloadSize, version: UInt8 = 0, dnssecOK: Bool = true,
-                otherFlags: UInt16 = 0, options: [EDNSOption] = []) {
+    public init(
+        udpPayloadSize: UInt16 = EDNS.defaultPayloadSize, version: UInt8 = 0, dnssecOK: Bool = true,
+        otherFlags: UInt16 = 0, options: [EDNSOption] = []
+    ) {
         self.udpPayloadSize = udpPayloadSize; self.version = version; self.dnssecOK = dnssecOK
         self.otherFlags = otherFlags; self.options = options
     }
@@ -97,18 +99,24 @@ public struct Message: Sendable, Hashable {
     public var edns: EDNS?
 
     /// A message from its parts.
-    public init(id: UInt16, flags: HeaderFlags = [], opcode: OpCode = .query, rcode: RCode = .noError,
-                questions: [Question] = [], answers: [ResourceRecord] = [], authorities: [ResourceRecord] = [],
-                additionals: [ResourceRecord] = [], edns: EDNS? = nil) {
+    public init(
+        id: UInt16, flags: HeaderFlags = [], opcode: OpCode = .query, rcode: RCode = .noError,
+        questions: [Question] = [], answers: [ResourceRecord] = [], authorities: [ResourceRecord] = [],
+        additionals: [ResourceRecord] = [], edns: EDNS? = nil
+    ) {
         self.id = id; self.flags = flags; self.opcode = opcode; self.rcode = rcode; self.questions = questions
         self.answers = answers; self.authorities = authorities; self.additionals = additionals; self.edns = edns
     }
 
     /// A query as this stub sends it: RD=1, CD=1 (we validate ourselves, RFC 4035 §3.2.2), DO=1.
-    public static func query(id: UInt16, name: DNSName, type: RRType, rrClass: RRClass = .in,
-                             payloadSize: UInt16 = EDNS.defaultPayloadSize, checkingDisabled: Bool = true) -> Message {
-        Message(id: id, flags: checkingDisabled ? [.rd, .cd] : [.rd], questions: [Question(name: name, type: type, rrClass: rrClass)],
-                edns: EDNS(udpPayloadSize: payloadSize, dnssecOK: true))
+    public static func query(
+        id: UInt16, name: DNSName, type: RRType, rrClass: RRClass = .in,
+        payloadSize: UInt16 = EDNS.defaultPayloadSize, checkingDisabled: Bool = true
+    ) -> Message {
+        Message(
+            id: id, flags: checkingDisabled ? [.rd, .cd] : [.rd],
+            questions: [Question(name: name, type: type, rrClass: rrClass)],
+            edns: EDNS(udpPayloadSize: payloadSize, dnssecOK: true))
     }
 
     /// Decodes a message from wire format. Throws a typed error for every malformation; never traps.

@@ -69,8 +69,10 @@ public struct RRSIGData: Sendable, Hashable {
     /// The signature octets.
     public var signature: [UInt8]
     /// RRSIG RDATA from its fields.
-    public init(typeCovered: RRType, algorithm: UInt8, labels: UInt8, originalTTL: UInt32, expiration: UInt32,
-                inception: UInt32, keyTag: UInt16, signerName: DNSName, signature: [UInt8]) {
+    public init(
+        typeCovered: RRType, algorithm: UInt8, labels: UInt8, originalTTL: UInt32, expiration: UInt32,
+        inception: UInt32, keyTag: UInt16, signerName: DNSName, signature: [UInt8]
+    ) {
         self.typeCovered = typeCovered; self.algorithm = algorithm; self.labels = labels
         self.originalTTL = originalTTL; self.expiration = expiration; self.inception = inception
         self.keyTag = keyTag; self.signerName = signerName; self.signature = signature
@@ -111,7 +113,10 @@ public struct NSEC3Data: Sendable, Hashable {
     /// The types present at the original owner.
     public var types: TypeBitmap
     /// NSEC3 RDATA from its fields.
-    public init(hashAlgorithm: UInt8 = 1, flags: UInt8, iterations: UInt16, salt: [UInt8], nextHashedOwner: [UInt8], types: TypeBitmap) {
+    public init(
+        hashAlgorithm: UInt8 = 1, flags: UInt8, iterations: UInt16, salt: [UInt8], nextHashedOwner: [UInt8],
+        types: TypeBitmap
+    ) {
         self.hashAlgorithm = hashAlgorithm; self.flags = flags; self.iterations = iterations; self.salt = salt
         self.nextHashedOwner = nextHashedOwner; self.types = types
     }
@@ -152,7 +157,9 @@ public struct SOAData: Sendable, Hashable {
     /// Negative-caching TTL (RFC 2308 §4).
     public var minimum: UInt32
     /// SOA RDATA from its fields.
-    public init(mname: DNSName, rname: DNSName, serial: UInt32, refresh: UInt32, retry: UInt32, expire: UInt32, minimum: UInt32) {
+    public init(
+        mname: DNSName, rname: DNSName, serial: UInt32, refresh: UInt32, retry: UInt32, expire: UInt32, minimum: UInt32
+    ) {
         self.mname = mname; self.rname = rname; self.serial = serial; self.refresh = refresh
         self.retry = retry; self.expire = expire; self.minimum = minimum
     }
@@ -166,7 +173,12 @@ public enum IPSECKEYGateway: Sendable, Hashable {
     case name(DNSName)
     /// The gateway type field: 0 none, 1 IPv4, 2 IPv6, 3 name (RFC 4025 §2.3).
     public var gatewayType: UInt8 {
-        switch self { case .none: 0; case .ipv4: 1; case .ipv6: 2; case .name: 3 }
+        switch self {
+        case .none: 0;
+        case .ipv4: 1;
+        case .ipv6: 2;
+        case .name: 3
+        }
     }
 }
 
@@ -322,8 +334,10 @@ public enum RData: Sendable, Hashable, CustomStringConvertible {
             self = .txt(strings)
         case .soa:
             let m = try name(), rn = try name()
-            self = .soa(SOAData(mname: m, rname: rn, serial: try r.u32("serial"), refresh: try r.u32("refresh"),
-                                retry: try r.u32("retry"), expire: try r.u32("expire"), minimum: try r.u32("minimum")))
+            self = .soa(
+                SOAData(
+                    mname: m, rname: rn, serial: try r.u32("serial"), refresh: try r.u32("refresh"),
+                    retry: try r.u32("retry"), expire: try r.u32("expire"), minimum: try r.u32("minimum")))
         case .ds, .init(59):
             let tag = try r.u16("key tag"), alg = try r.u8("algorithm"), dt = try r.u8("digest type")
             let digest = try r.take(r.remaining, "digest")
@@ -341,8 +355,10 @@ public enum RData: Sendable, Hashable, CustomStringConvertible {
             let signer = try name()
             let sig = try r.take(r.remaining, "signature")
             guard !sig.isEmpty else { throw bad("empty signature") }
-            self = .rrsig(RRSIGData(typeCovered: tc, algorithm: alg, labels: labels, originalTTL: ottl, expiration: exp,
-                                    inception: inc, keyTag: tag, signerName: signer, signature: sig))
+            self = .rrsig(
+                RRSIGData(
+                    typeCovered: tc, algorithm: alg, labels: labels, originalTTL: ottl, expiration: exp,
+                    inception: inc, keyTag: tag, signerName: signer, signature: sig))
         case .nsec:
             let next = try name()
             let bitmap = try TypeBitmap(wire: wire[r.offset...], type: type)
@@ -357,11 +373,14 @@ public enum RData: Sendable, Hashable, CustomStringConvertible {
             let next = try r.take(hashLen, "next hashed owner")
             let bitmap = try TypeBitmap(wire: wire[r.offset...], type: type)
             r.offset = wire.count
-            self = .nsec3(NSEC3Data(hashAlgorithm: ha, flags: fl, iterations: it, salt: salt, nextHashedOwner: next, types: bitmap))
+            self = .nsec3(
+                NSEC3Data(
+                    hashAlgorithm: ha, flags: fl, iterations: it, salt: salt, nextHashedOwner: next, types: bitmap))
         case .nsec3param:
             let ha = try r.u8("hash algorithm"), fl = try r.u8("flags"), it = try r.u16("iterations")
             let saltLen = Int(try r.u8("salt length"))
-            self = .nsec3param(NSEC3PARAMData(hashAlgorithm: ha, flags: fl, iterations: it, salt: try r.take(saltLen, "salt")))
+            self = .nsec3param(
+                NSEC3PARAMData(hashAlgorithm: ha, flags: fl, iterations: it, salt: try r.take(saltLen, "salt")))
         case .ipseckey:
             let prec = try r.u8("precedence"), gt = try r.u8("gateway type"), alg = try r.u8("algorithm")
             let gateway: IPSECKEYGateway
@@ -373,8 +392,10 @@ public enum RData: Sendable, Hashable, CustomStringConvertible {
             case 3: gateway = .name(try name())
             default: throw bad("unknown gateway type \(gt) (RFC 4025 §2.3)")
             }
-            self = .ipseckey(IPSECKEYData(precedence: prec, gateway: gateway, algorithm: alg,
-                                          publicKey: try r.take(r.remaining, "public key")))
+            self = .ipseckey(
+                IPSECKEYData(
+                    precedence: prec, gateway: gateway, algorithm: alg,
+                    publicKey: try r.take(r.remaining, "public key")))
         default:
             self = .unknown(type: type, data: wire)
             return
@@ -497,14 +518,18 @@ public enum DNSTime {
     /// Seconds since the epoch → `YYYYMMDDHHmmSS` (UTC).
     public static func presentation(_ t: UInt64) -> String {
         let (y, mo, d, h, mi, s) = civil(t)
-        func p(_ v: Int, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
+        func p(_ v: Int, _ w: Int) -> String {
+            let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s
+        }
         return p(y, 4) + p(mo, 2) + p(d, 2) + p(h, 2) + p(mi, 2) + p(s, 2)
     }
 
     /// ISO 8601 `YYYY-MM-DDTHH:MM:SSZ`, for human sentences.
     public static func iso8601(_ t: UInt64) -> String {
         let (y, mo, d, h, mi, s) = civil(t)
-        func p(_ v: Int, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
+        func p(_ v: Int, _ w: Int) -> String {
+            let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s
+        }
         return "\(p(y, 4))-\(p(mo, 2))-\(p(d, 2))T\(p(h, 2)):\(p(mi, 2)):\(p(s, 2))Z"
     }
 

@@ -23,15 +23,20 @@ public enum DNSWireError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case let .truncated(what, offset): return "message truncated while reading \(what) at offset \(offset)"
         case let .compressionLoop(offset): return "compression pointer loop at offset \(offset)"
-        case let .forwardPointer(offset, target): return "compression pointer at offset \(offset) points forward to \(target)"
-        case let .pointerOutOfRange(offset, target): return "compression pointer at offset \(offset) points outside the message (\(target))"
-        case let .compressionNotAllowed(offset): return "compressed name at offset \(offset) where compression is not allowed"
+        case let .forwardPointer(offset, target):
+            return "compression pointer at offset \(offset) points forward to \(target)"
+        case let .pointerOutOfRange(offset, target):
+            return "compression pointer at offset \(offset) points outside the message (\(target))"
+        case let .compressionNotAllowed(offset):
+            return "compressed name at offset \(offset) where compression is not allowed"
         case let .labelTooLong(offset, length): return "label of \(length) octets at offset \(offset) exceeds 63"
         case let .nameTooLong(offset): return "name at offset \(offset) exceeds 255 octets"
         case let .badLabelType(offset): return "unsupported label type at offset \(offset)"
-        case let .rdataLengthMismatch(type, declared, used): return "\(type) RDATA length \(declared) but its fields use \(used)"
+        case let .rdataLengthMismatch(type, declared, used):
+            return "\(type) RDATA length \(declared) but its fields use \(used)"
         case let .badRData(type, reason): return "malformed \(type) RDATA: \(reason)"
-        case let .trailingData(offset): return "\(offset) octets parsed but the message is longer (counts disagree with content)"
+        case let .trailingData(offset):
+            return "\(offset) octets parsed but the message is longer (counts disagree with content)"
         case .multipleOPT: return "more than one OPT record (RFC 6891 §6.1.1)"
         case let .badOPT(why): return "malformed OPT record: \(why)"
         }
@@ -150,8 +155,9 @@ struct WireReader {
                     let len = try rr.u16("OPT option length")
                     opts.append(EDNSOption(code: code, data: try rr.take(Int(len), "OPT option data")))
                 }
-                message.edns = EDNS(udpPayloadSize: r.rrClass.rawValue, version: UInt8((r.ttl >> 16) & 0xFF),
-                                    dnssecOK: r.ttl & 0x8000 != 0, otherFlags: UInt16(r.ttl & 0x7FFF), options: opts)
+                message.edns = EDNS(
+                    udpPayloadSize: r.rrClass.rawValue, version: UInt8((r.ttl >> 16) & 0xFF),
+                    dnssecOK: r.ttl & 0x8000 != 0, otherFlags: UInt16(r.ttl & 0x7FFF), options: opts)
                 _ = start
             } else {
                 message.additionals.append(r)
@@ -245,7 +251,8 @@ struct WireWriter {
         name(r.name)
         u16(r.type.rawValue); u16(r.rrClass.rawValue); u32(r.ttl)
         if compress && RData.compressibleTypes.contains(r.type.rawValue),
-           let parsed = try? RData(type: r.type, wire: r.rdata) {
+            let parsed = try? RData(type: r.type, wire: r.rdata)
+        {
             let lengthAt = bytes.count
             u16(0)
             parsed.write(into: &self)
@@ -269,7 +276,8 @@ struct WireWriter {
         for r in m.additionals { writeRecord(r) }
         if let e = m.edns {
             u8(0); u16(RRType.opt.rawValue); u16(e.udpPayloadSize)
-            let ttl = UInt32((m.rcode.rawValue >> 4) & 0xFF) << 24 | UInt32(e.version) << 16
+            let ttl =
+                UInt32((m.rcode.rawValue >> 4) & 0xFF) << 24 | UInt32(e.version) << 16
                 | (e.dnssecOK ? 0x8000 : 0) | UInt32(e.otherFlags & 0x7FFF)
             u32(ttl)
             let len = e.options.reduce(0) { $0 + 4 + $1.data.count }

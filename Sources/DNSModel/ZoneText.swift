@@ -77,7 +77,9 @@ public enum ZoneText {
     }
 
     /// Parses one record from its tokens: `owner [ttl] [class] type rdata…` (TTL and class in either order).
-    public static func record(tokens: [String], defaultTTL: UInt32 = 3600, origin: DNSName? = nil) throws(ZoneTextError) -> ResourceRecord {
+    public static func record(
+        tokens: [String], defaultTTL: UInt32 = 3600, origin: DNSName? = nil
+    ) throws(ZoneTextError) -> ResourceRecord {
         guard tokens.count >= 2 else { throw ZoneTextError("record needs at least an owner and a type") }
         let owner = try name(tokens[0], origin: origin)
         var i = 1
@@ -86,8 +88,15 @@ public enum ZoneText {
         var type: RRType?
         while i < tokens.count, type == nil {
             let t = tokens[i]
-            if let v = UInt32(t) { ttl = v } else if let c = RRClass(mnemonic: t), !t.uppercased().hasPrefix("TYPE") { cls = c }
-            else if let ty = RRType(mnemonic: t) { type = ty } else { throw ZoneTextError("unknown type or class '\(t)'") }
+            if let v = UInt32(t) {
+                ttl = v
+            } else if let c = RRClass(mnemonic: t), !t.uppercased().hasPrefix("TYPE") {
+                cls = c
+            } else if let ty = RRType(mnemonic: t) {
+                type = ty
+            } else {
+                throw ZoneTextError("unknown type or class '\(t)'")
+            }
             i += 1
         }
         guard let rtype = type else { throw ZoneTextError("no record type found") }
@@ -96,7 +105,9 @@ public enum ZoneText {
     }
 
     /// Parses every record in a zone-file text.
-    public static func records(_ text: String, defaultTTL: UInt32 = 3600, origin: DNSName? = nil) throws(ZoneTextError) -> [ResourceRecord] {
+    public static func records(
+        _ text: String, defaultTTL: UInt32 = 3600, origin: DNSName? = nil
+    ) throws(ZoneTextError) -> [ResourceRecord] {
         var out: [ResourceRecord] = []
         for (line, tokens) in try logicalLines(text) {
             do { out.append(try record(tokens: tokens, defaultTTL: defaultTTL, origin: origin)) } catch {
@@ -136,49 +147,64 @@ public enum ZoneText {
         switch type {
         case .a:
             try need(1)
-            guard tokens.count == 1, let b = TextEncoding.fromIPv4(tokens[0]) else { throw ZoneTextError("bad IPv4 address") }
+            guard tokens.count == 1, let b = TextEncoding.fromIPv4(tokens[0]) else {
+                throw ZoneTextError("bad IPv4 address")
+            }
             data = .a(b)
         case .aaaa:
-            guard tokens.count == 1, let b = TextEncoding.fromIPv6(tokens[0]) else { throw ZoneTextError("bad IPv6 address") }
+            guard tokens.count == 1, let b = TextEncoding.fromIPv6(tokens[0]) else {
+                throw ZoneTextError("bad IPv6 address")
+            }
             data = .aaaa(b)
         case .ns: try need(1); data = .ns(try name(tokens[0], origin: origin))
         case .cname: try need(1); data = .cname(try name(tokens[0], origin: origin))
         case .dname: try need(1); data = .dname(try name(tokens[0], origin: origin))
         case .ptr: try need(1); data = .ptr(try name(tokens[0], origin: origin))
         case .mx:
-            try need(2); data = .mx(preference: try int(tokens[0], "preference"), exchange: try name(tokens[1], origin: origin))
+            try need(2);
+            data = .mx(preference: try int(tokens[0], "preference"), exchange: try name(tokens[1], origin: origin))
         case .txt:
             try need(1)
             data = .txt(try tokens.map { (t) throws(ZoneTextError) -> [UInt8] in try characterString(t) })
         case .soa:
             try need(7)
-            data = .soa(SOAData(mname: try name(tokens[0], origin: origin), rname: try name(tokens[1], origin: origin),
-                                serial: try int(tokens[2], "serial"), refresh: try int(tokens[3], "refresh"),
-                                retry: try int(tokens[4], "retry"), expire: try int(tokens[5], "expire"),
-                                minimum: try int(tokens[6], "minimum")))
+            data = .soa(
+                SOAData(
+                    mname: try name(tokens[0], origin: origin), rname: try name(tokens[1], origin: origin),
+                    serial: try int(tokens[2], "serial"), refresh: try int(tokens[3], "refresh"),
+                    retry: try int(tokens[4], "retry"), expire: try int(tokens[5], "expire"),
+                    minimum: try int(tokens[6], "minimum")))
         case .ds:
             try need(4)
             guard let digest = TextEncoding.fromHex(tokens[3...].joined()), !digest.isEmpty else {
                 throw ZoneTextError("bad DS digest hex")
             }
-            data = .ds(DSData(keyTag: try int(tokens[0], "key tag"), algorithm: try algorithm(tokens[1]),
-                              digestType: try int(tokens[2], "digest type"), digest: digest))
+            data = .ds(
+                DSData(
+                    keyTag: try int(tokens[0], "key tag"), algorithm: try algorithm(tokens[1]),
+                    digestType: try int(tokens[2], "digest type"), digest: digest))
         case .dnskey:
             try need(4)
             guard let key = TextEncoding.fromBase64(tokens[3...].joined()), !key.isEmpty else {
                 throw ZoneTextError("bad DNSKEY public key base64")
             }
-            data = .dnskey(DNSKEYData(flags: try int(tokens[0], "flags"), protocol: try int(tokens[1], "protocol"),
-                                      algorithm: try algorithm(tokens[2]), publicKey: key))
+            data = .dnskey(
+                DNSKEYData(
+                    flags: try int(tokens[0], "flags"), protocol: try int(tokens[1], "protocol"),
+                    algorithm: try algorithm(tokens[2]), publicKey: key))
         case .nsec3param:
             try need(4)
             let salt: [UInt8]
-            if tokens[3] == "-" { salt = [] } else {
+            if tokens[3] == "-" {
+                salt = []
+            } else {
                 guard let s = TextEncoding.fromHex(tokens[3]) else { throw ZoneTextError("bad salt") }
                 salt = s
             }
-            data = .nsec3param(NSEC3PARAMData(hashAlgorithm: try int(tokens[0], "hash algorithm"),
-                                              flags: try int(tokens[1], "flags"), iterations: try int(tokens[2], "iterations"), salt: salt))
+            data = .nsec3param(
+                NSEC3PARAMData(
+                    hashAlgorithm: try int(tokens[0], "hash algorithm"),
+                    flags: try int(tokens[1], "flags"), iterations: try int(tokens[2], "iterations"), salt: salt))
         case .ipseckey:
             try need(4)
             let gt: UInt8 = try int(tokens[1], "gateway type")
@@ -198,11 +224,17 @@ public enum ZoneText {
             }
             let key: [UInt8]
             if tokens.count > 4 {
-                guard let k = TextEncoding.fromBase64(tokens[4...].joined()) else { throw ZoneTextError("bad IPSECKEY public key base64") }
+                guard let k = TextEncoding.fromBase64(tokens[4...].joined()) else {
+                    throw ZoneTextError("bad IPSECKEY public key base64")
+                }
                 key = k
-            } else { key = [] }
-            data = .ipseckey(IPSECKEYData(precedence: try int(tokens[0], "precedence"), gateway: gateway,
-                                          algorithm: try int(tokens[2], "algorithm"), publicKey: key))
+            } else {
+                key = []
+            }
+            data = .ipseckey(
+                IPSECKEYData(
+                    precedence: try int(tokens[0], "precedence"), gateway: gateway,
+                    algorithm: try int(tokens[2], "algorithm"), publicKey: key))
         default:
             throw ZoneTextError("type \(type) is only accepted in the generic \\# form here")
         }
@@ -211,10 +243,12 @@ public enum ZoneText {
 
     static func algorithm(_ text: String) throws(ZoneTextError) -> UInt8 {
         if let v = UInt8(text) { return v }
-        let names: [String: UInt8] = ["RSAMD5": 1, "DH": 2, "DSA": 3, "RSASHA1": 5, "DSA-NSEC3-SHA1": 6,
-                                      "RSASHA1-NSEC3-SHA1": 7, "RSASHA256": 8, "RSASHA512": 10, "ECC-GOST": 12,
-                                      "ECDSAP256SHA256": 13, "ECDSAP384SHA384": 14, "ED25519": 15, "ED448": 16,
-                                      "PRIVATEDNS": 253, "PRIVATEOID": 254]
+        let names: [String: UInt8] = [
+            "RSAMD5": 1, "DH": 2, "DSA": 3, "RSASHA1": 5, "DSA-NSEC3-SHA1": 6,
+            "RSASHA1-NSEC3-SHA1": 7, "RSASHA256": 8, "RSASHA512": 10, "ECC-GOST": 12,
+            "ECDSAP256SHA256": 13, "ECDSAP384SHA384": 14, "ED25519": 15, "ED448": 16,
+            "PRIVATEDNS": 253, "PRIVATEOID": 254,
+        ]
         guard let v = names[text.uppercased()] else { throw ZoneTextError("unknown algorithm '\(text)'") }
         return v
     }
@@ -232,8 +266,12 @@ public enum ZoneText {
                     let v = bytes[(i + 1)...(i + 3)].reduce(0) { $0 * 10 + Int($1 - 0x30) }
                     guard v <= 255 else { throw ZoneTextError("bad escape in string") }
                     out.append(UInt8(v)); i += 4
-                } else { out.append(bytes[i + 1]); i += 2 }
-            } else { out.append(bytes[i]); i += 1 }
+                } else {
+                    out.append(bytes[i + 1]); i += 2
+                }
+            } else {
+                out.append(bytes[i]); i += 1
+            }
         }
         guard out.count <= 255 else { throw ZoneTextError("character string longer than 255 octets") }
         return out

@@ -1,6 +1,6 @@
 import DNSModel
-import Upstream
 import Foundation
+import Upstream
 
 /// Upstream responses by question, kept for their (capped) TTL, with one in-flight query per question shared by
 /// every concurrent lookup that needs it (no thundering herd). Bounded: the least recently used entries go first.
@@ -30,8 +30,10 @@ final class ResponseCache: Sendable {
 
     private enum Look { case hit([UInt8]), wait, ask }
 
-    func get(_ q: Question,
-             fetch: @Sendable () async -> Result<ReceivedMessage, TransportError>) async -> Result<Message, TransportError> {
+    func get(
+        _ q: Question,
+        fetch: @Sendable () async -> Result<ReceivedMessage, TransportError>
+    ) async -> Result<Message, TransportError> {
         let wall = Date().timeIntervalSince1970
         let look = state.withLock { s -> Look in
             s.clock += 1

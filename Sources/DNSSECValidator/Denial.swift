@@ -41,15 +41,18 @@ struct DenialChecker {
             case .nsec(let d)?: n1.append(NSECRecord(owner: r.name, data: d))
             case .nsec3(let d)?:
                 guard r.name.parent == zone, let first = r.name.labels.first,
-                      let hash = TextEncoding.fromBase32hex(String(decoding: first, as: UTF8.self)), hash.count == 20,
-                      d.hashAlgorithm == 1 else { continue }
+                    let hash = TextEncoding.fromBase32hex(String(decoding: first, as: UTF8.self)), hash.count == 20,
+                    d.hashAlgorithm == 1
+                else { continue }
                 n3.append(NSEC3Record(owner: r.name, hash: hash, data: d))
             default: continue
             }
         }
         nsecs = n1
         // RFC 5155 §8.2: use only records whose parameters agree with the first.
-        if let p = n3.first { n3 = n3.filter { $0.data.iterations == p.data.iterations && $0.data.salt == p.data.salt } }
+        if let p = n3.first {
+            n3 = n3.filter { $0.data.iterations == p.data.iterations && $0.data.salt == p.data.salt }
+        }
         nsec3s = n3
     }
 
@@ -89,10 +92,14 @@ struct DenialChecker {
     /// (or its wildcard) must not list the type or CNAME, a DS denial must come from the parent side, and any other
     /// denial must not come from the parent side of a delegation. nil when the bitmap proves the absence.
     func noDataBitmapFailure(_ t: TypeBitmap, at owner: DNSName, for name: DNSName, _ type: RRType) -> Reason? {
-        if t.contains(type) { return Reason(.denialInvalid, "the denial record at \(owner) lists \(type): the type exists") }
+        if t.contains(type) {
+            return Reason(.denialInvalid, "the denial record at \(owner) lists \(type): the type exists")
+        }
         if t.contains(.cname) { return Reason(.denialInvalid, "the denial record at \(owner) lists CNAME") }
         if type == .ds {
-            if t.contains(.soa) && owner != zone { return Reason(.denialInvalid, "DS denial at \(owner) comes from the child zone") }
+            if t.contains(.soa) && owner != zone {
+                return Reason(.denialInvalid, "DS denial at \(owner) comes from the child zone")
+            }
         } else if t.contains(.ns) && !t.contains(.soa) {
             return Reason(.denialInvalid, "NODATA for \(name) proven with the parent side of a delegation")
         }
@@ -101,10 +108,17 @@ struct DenialChecker {
 
     /// RFC 4035 §5.2 / RFC 6840 §4.4: the bitmap at a name asked for DS says cut or no cut.
     func dsBitmapJudgement(_ t: TypeBitmap, at name: DNSName) -> DSAbsence {
-        if t.contains(.ds) { return .failed(Reason(.denialInvalid, "the denial at \(name) lists DS, yet no DS was returned")) }
-        if t.contains(.soa) { return .failed(Reason(.denialInvalid, "the DS denial for \(name) comes from the child zone")) }
+        if t.contains(.ds) {
+            return .failed(Reason(.denialInvalid, "the denial at \(name) lists DS, yet no DS was returned"))
+        }
+        if t.contains(.soa) {
+            return .failed(Reason(.denialInvalid, "the DS denial for \(name) comes from the child zone"))
+        }
         if t.contains(.ns) {
-            return .insecureDelegation(Reason(.unsignedDelegation, "\(zone) proves that the delegation to \(name) has no DS: \(name) is unsigned"))
+            return .insecureDelegation(
+                Reason(
+                    .unsignedDelegation, "\(zone) proves that the delegation to \(name) has no DS: \(name) is unsigned")
+            )
         }
         return .notACut
     }

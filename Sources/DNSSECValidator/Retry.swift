@@ -23,7 +23,8 @@ extension Validator {
         var attempts: [(route: Int, answer: ValidatedAnswer)] = [(0, first)]
         var route = 1
         while attempts.count <= limits.maxRetriesPerLookup, !Task.isCancelled,
-              ContinuousClock.now - started < limits.retryWindow {
+            ContinuousClock.now - started < limits.retryWindow
+        {
             let ctx = LookupContext(limits: limits, now: firstContext.now, tracing: trace, route: route)
             let again = budgeted(await resolveOnce(name: name, type: type, ctx), ctx)
             attempts.append((route, again))
@@ -37,9 +38,12 @@ extension Validator {
     /// work-limit code, instead of looking like a network fault.
     func budgeted(_ answer: ValidatedAnswer, _ ctx: LookupContext) -> ValidatedAnswer {
         guard ctx.queryBudgetSpent, answer.verdict == .indeterminate else { return answer }
-        return answer.with(reason: Reason(.workLimit, "the lookup of \(answer.question.name) \(answer.question.type) "
-            + "needed more than \(limits.maxUpstreamQueriesPerLookup) upstream queries (ValidatorLimits.maxUpstreamQueriesPerLookup); "
-            + "stopped there (\(answer.reason?.message ?? "no answer"))"))
+        return answer.with(
+            reason: Reason(
+                .workLimit,
+                "the lookup of \(answer.question.name) \(answer.question.type) "
+                    + "needed more than \(limits.maxUpstreamQueriesPerLookup) upstream queries (ValidatorLimits.maxUpstreamQueriesPerLookup); "
+                    + "stopped there (\(answer.reason?.message ?? "no answer"))"))
     }
 
     /// Failures that the path may have caused (corruption, a resolver or middlebox stripping records, SERVFAIL from
@@ -52,8 +56,8 @@ extension Validator {
         case .bogus:
             switch code {
             case .signatureInvalid, .signaturesMissing, .noMatchingKey, .dsMismatch, .dnskeyMissing, .badSigner,
-                 .denialMissing, .denialInvalid, .wildcardProofMissing, .malformedAnswer, .signatureExpired,
-                 .signatureNotYetValid:
+                .denialMissing, .denialInvalid, .wildcardProofMissing, .malformedAnswer, .signatureExpired,
+                .signatureNotYetValid:
                 return true
             default:
                 return false
@@ -77,7 +81,8 @@ extension Validator {
             let stripped = attempts.dropLast().filter { Self.looksStripped($0.answer.reason?.code) }
             let good = name(lastRoute)  // before the demotion reorders the routes
             guard let culprit = stripped.first, let server = upstream.demote(route: culprit.route) else { return last }
-            let note = "\(server) strips DNSSEC records (\(culprit.answer.reason?.message ?? "")); "
+            let note =
+                "\(server) strips DNSSEC records (\(culprit.answer.reason?.message ?? "")); "
                 + "validated from \(good) instead, which is asked first from now on"
             if let proven = last.reason {
                 return last.with(reason: Reason(proven.code, proven.message + "; note: " + note))
@@ -85,15 +90,19 @@ extension Validator {
             return last.with(reason: Reason(.upstreamStripsDNSSEC, note))
         }
         guard let reason = last.reason else { return last }
-        let seen = attempts.map { "\(name($0.route)): \($0.answer.verdict) (\($0.answer.reason?.message ?? "no reason"))" }
-        return last.with(reason: Reason(reason.code, "\(last.verdict) on every route asked — " + seen.joined(separator: "; ")))
+        let seen = attempts.map {
+            "\(name($0.route)): \($0.answer.verdict) (\($0.answer.reason?.message ?? "no reason"))"
+        }
+        return last.with(
+            reason: Reason(reason.code, "\(last.verdict) on every route asked — " + seen.joined(separator: "; ")))
     }
 }
 
 extension ValidatedAnswer {
     /// The same answer with another reason.
     func with(reason: Reason) -> ValidatedAnswer {
-        ValidatedAnswer(question: question, verdict: verdict, reason: reason, kind: kind, rrset: rrset,
-                        signatures: signatures, chain: chain, finalName: finalName, trace: trace, wildcard: wildcard)
+        ValidatedAnswer(
+            question: question, verdict: verdict, reason: reason, kind: kind, rrset: rrset,
+            signatures: signatures, chain: chain, finalName: finalName, trace: trace, wildcard: wildcard)
     }
 }

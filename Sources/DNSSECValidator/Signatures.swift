@@ -45,7 +45,9 @@ final class LookupContext: @unchecked Sendable {
     }
     /// Record a trace step; the event is only built when the caller asked for a trace.
     func record(_ zone: DNSName, _ event: @autoclosure () -> TraceEvent, _ verdict: Verdict? = nil) {
-        if tracing && trace.count < limits.maxTraceSteps { trace.append(TraceStep(zone: zone.description, event(), verdict: verdict)) }
+        if tracing && trace.count < limits.maxTraceSteps {
+            trace.append(TraceStep(zone: zone.description, event(), verdict: verdict))
+        }
     }
     /// Record a step whose outcome is a reason.
     func note(_ zone: DNSName, _ reason: @autoclosure () -> Reason, _ verdict: Verdict? = nil) {
@@ -64,7 +66,9 @@ final class VerifiedSignatures: Sendable {
     }
     func contains(_ d: [UInt8]) -> Bool { seen.withLock { $0.contains(d) } }
     func insert(_ d: [UInt8]) {
-        seen.withLock { if $0.count >= capacity { $0.removeAll(keepingCapacity: true) }; $0.insert(d) }
+        seen.withLock {
+            if $0.count >= capacity { $0.removeAll(keepingCapacity: true) }; $0.insert(d)
+        }
     }
 }
 
@@ -76,28 +80,46 @@ enum SignatureOutcome {
 
 extension Validator {
     /// Verify an RRset against the RRSIGs covering it, with a zone's trusted keys (RFC 4035 §5.3).
-    func verify(_ set: RRset, _ sigRecords: [ResourceRecord], zone: DNSName, keys: [TrustedKey],
-                _ ctx: LookupContext) -> SignatureOutcome {
+    func verify(
+        _ set: RRset, _ sigRecords: [ResourceRecord], zone: DNSName, keys: [TrustedKey],
+        _ ctx: LookupContext
+    ) -> SignatureOutcome {
         // Only failures describe the RRset: built on demand, not for every signature that verifies.
         func what() -> String { "\(set.name) \(set.type)" }
         let sigs: [RRSIGData] = sigRecords.compactMap {
-            guard $0.name == set.name, case .rrsig(let s)? = try? $0.parsed(), s.typeCovered == set.type else { return nil }
+            guard $0.name == set.name, case .rrsig(let s)? = try? $0.parsed(), s.typeCovered == set.type else {
+                return nil
+            }
             return s
         }
-        if sigs.isEmpty { return .invalid(Reason(.signaturesMissing, "no RRSIG over \(what()) (zone \(zone) is signed)")) }
+        if sigs.isEmpty {
+            return .invalid(Reason(.signaturesMissing, "no RRSIG over \(what()) (zone \(zone) is signed)"))
+        }
         var failure: Reason?
         func fail(_ r: Reason) { if failure == nil || r.code == .signatureInvalid { failure = r } }
         var checksHere = 0
         for sig in sigs.prefix(ctx.limits.maxSignaturesPerRRset) {
-            if let r = RRSIGRules.fieldFailure(sig, over: set, zone: zone, now: ctx.now, clockSkew: ctx.limits.clockSkew) {
+            if let r = RRSIGRules.fieldFailure(
+                sig, over: set, zone: zone, now: ctx.now, clockSkew: ctx.limits.clockSkew)
+            {
                 fail(r); continue
             }
             let (candidates, revoked) = RRSIGRules.candidateKeys(for: sig, in: keys)
             if candidates.isEmpty {
                 if !revoked.isEmpty {
-                    fail(Reason(.keyRevoked, "RRSIG over \(what()) is by key \(sig.keyTag)/\(VerifyingKey.algorithmName(sig.algorithm)) of \(zone), which has the REVOKE bit set (RFC 5011 §3): its signatures are not used")); continue
+                    fail(
+                        Reason(
+                            .keyRevoked,
+                            "RRSIG over \(what()) is by key \(sig.keyTag)/\(VerifyingKey.algorithmName(sig.algorithm)) of \(zone), which has the REVOKE bit set (RFC 5011 §3): its signatures are not used"
+                        ));
+                    continue
                 }
-                fail(Reason(.noMatchingKey, "RRSIG over \(what()) is by key \(sig.keyTag)/\(VerifyingKey.algorithmName(sig.algorithm)), which is not a trusted DNSKEY of \(zone)")); continue
+                fail(
+                    Reason(
+                        .noMatchingKey,
+                        "RRSIG over \(what()) is by key \(sig.keyTag)/\(VerifyingKey.algorithmName(sig.algorithm)), which is not a trusted DNSKEY of \(zone)"
+                    ));
+                continue
             }
             guard let signedOwner = Canonical.signedOwner(owner: set.name, rrsigLabels: sig.labels) else { continue }
             var covered = set
@@ -112,11 +134,17 @@ extension Validator {
                     return .valid(rrsig: sig, wildcardLabels: RRSIGRules.wildcardLabels(sig, owner: set.name))
                 }
                 guard ctx.signatureChecks < ctx.limits.maxSignatureChecksPerLookup,
-                      checksHere < ctx.limits.maxSignatureChecksPerRRset else {
-                    let which = checksHere >= ctx.limits.maxSignatureChecksPerRRset
+                    checksHere < ctx.limits.maxSignatureChecksPerRRset
+                else {
+                    let which =
+                        checksHere >= ctx.limits.maxSignatureChecksPerRRset
                         ? "\(ctx.limits.maxSignatureChecksPerRRset) signature checks for one RRset (ValidatorLimits.maxSignatureChecksPerRRset)"
                         : "\(ctx.limits.maxSignatureChecksPerLookup) signature checks for one lookup (ValidatorLimits.maxSignatureChecksPerLookup)"
-                    return .invalid(Reason(.workLimit, "gave up on \(what()) after \(which): the KeyTrap limit (CVE-2023-50387) was hit\(failure.map { "; last failure: \($0.message)" } ?? "")"))
+                    return .invalid(
+                        Reason(
+                            .workLimit,
+                            "gave up on \(what()) after \(which): the KeyTrap limit (CVE-2023-50387) was hit\(failure.map { "; last failure: \($0.message)" } ?? "")"
+                        ))
                 }
                 ctx.signatureChecks += 1
                 checksHere += 1
@@ -124,7 +152,10 @@ extension Validator {
                     signatureCache.insert(memo)
                     return .valid(rrsig: sig, wildcardLabels: RRSIGRules.wildcardLabels(sig, owner: set.name))
                 }
-                fail(Reason(.signatureInvalid, "RRSIG over \(what()) by \(zone) key \(key.label) does not verify (data altered or wrong key)"))
+                fail(
+                    Reason(
+                        .signatureInvalid,
+                        "RRSIG over \(what()) by \(zone) key \(key.label) does not verify (data altered or wrong key)"))
             }
         }
         return .invalid(failure ?? Reason(.signatureInvalid, "no usable RRSIG over \(what())"))

@@ -11,7 +11,9 @@ public enum TrustAnchor: Sendable, Hashable {
 
     /// The zone the anchor is for.
     public var owner: DNSName {
-        switch self { case .ds(let o, _), .dnskey(let o, _): o }
+        switch self {
+        case .ds(let o, _), .dnskey(let o, _): o
+        }
     }
 }
 
@@ -77,10 +79,11 @@ public struct TrustAnchors: Sendable {
     /// The text is a constant that parses (TrustAnchorFileTests compares it with the bundled files); should it ever
     /// not, the set is empty and every lookup is indeterminate ("no trust anchor"): failing closed, not trapping.
     public static let ianaRoot: TrustAnchors = {
-        (try? parse(text: """
-        . 86400 IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D
-        . 86400 IN DS 38696 8 2 683D2D0ACB8C9B712A1948B27F741219298D0A450D612C483AF444A4C0FB2B16
-        """, file: "<built-in root anchors>", now: Date())) ?? TrustAnchors()
+        (try? parse(
+            text: """
+                . 86400 IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D
+                . 86400 IN DS 38696 8 2 683D2D0ACB8C9B712A1948B27F741219298D0A450D612C483AF444A4C0FB2B16
+                """, file: "<built-in root anchors>", now: Date())) ?? TrustAnchors()
     }()
 
     /// Read a file of DS/DNSKEY lines (zone-file format) or RFC 7958 XML. `now` decides XML `validFrom`/`validUntil`.
@@ -107,7 +110,9 @@ public struct TrustAnchors: Sendable {
         }
         for (line, tokens) in lines {
             if tokens.first?.hasPrefix("$") == true {
-                throw TrustAnchorError(kind: .malformed, file: file, line: line, detail: "directives (\(tokens[0])) are not supported in anchor files")
+                throw TrustAnchorError(
+                    kind: .malformed, file: file, line: line,
+                    detail: "directives (\(tokens[0])) are not supported in anchor files")
             }
             let record: ResourceRecord
             do { record = try ZoneText.record(tokens: tokens) } catch {
@@ -117,15 +122,19 @@ public struct TrustAnchors: Sendable {
             case .ds(let d)?: list.append(.ds(owner: record.name, d))
             case .dnskey(let k)?:
                 guard k.isZoneKey else {
-                    throw TrustAnchorError(kind: .malformed, file: file, line: line, detail: "DNSKEY without the Zone Key flag")
+                    throw TrustAnchorError(
+                        kind: .malformed, file: file, line: line, detail: "DNSKEY without the Zone Key flag")
                 }
                 list.append(.dnskey(owner: record.name, k))
             default:
-                throw TrustAnchorError(kind: .malformed, file: file, line: line,
-                                       detail: "expected a DS or DNSKEY record, found \(record.type)")
+                throw TrustAnchorError(
+                    kind: .malformed, file: file, line: line,
+                    detail: "expected a DS or DNSKEY record, found \(record.type)")
             }
         }
-        guard !list.isEmpty else { throw TrustAnchorError(kind: .empty, file: file, line: nil, detail: "holds no DS or DNSKEY record") }
+        guard !list.isEmpty else {
+            throw TrustAnchorError(kind: .empty, file: file, line: nil, detail: "holds no DS or DNSKEY record")
+        }
         return TrustAnchors(list)
     }
 
@@ -133,11 +142,13 @@ public struct TrustAnchors: Sendable {
     static func parseXML(_ text: String, file: String, now: Date) throws(TrustAnchorError) -> TrustAnchors {
         func lineOf(_ idx: String.Index) -> Int { text[..<idx].reduce(1) { $1 == "\n" ? $0 + 1 : $0 } }
         func element(_ name: String, in s: Substring) -> Substring? {
-            guard let a = s.range(of: "<\(name)>"), let b = s.range(of: "</\(name)>", range: a.upperBound..<s.endIndex) else { return nil }
+            guard let a = s.range(of: "<\(name)>"), let b = s.range(of: "</\(name)>", range: a.upperBound..<s.endIndex)
+            else { return nil }
             return s[a.upperBound..<b.lowerBound]
         }
         guard let zoneText = element("Zone", in: text[...]) else {
-            throw TrustAnchorError(kind: .malformed, file: file, line: nil, detail: "RFC 7958 XML without a <Zone> element")
+            throw TrustAnchorError(
+                kind: .malformed, file: file, line: nil, detail: "RFC 7958 XML without a <Zone> element")
         }
         let zone: DNSName
         do { zone = try DNSName(String(zoneText).trimmingCharacters(in: .whitespaces)) } catch {
@@ -148,29 +159,35 @@ public struct TrustAnchors: Sendable {
         let iso = ISO8601DateFormatter()
         while let start = text.range(of: "<KeyDigest", range: searchFrom..<text.endIndex) {
             guard let end = text.range(of: "</KeyDigest>", range: start.upperBound..<text.endIndex) else {
-                throw TrustAnchorError(kind: .malformed, file: file, line: lineOf(start.lowerBound), detail: "unterminated <KeyDigest>")
+                throw TrustAnchorError(
+                    kind: .malformed, file: file, line: lineOf(start.lowerBound), detail: "unterminated <KeyDigest>")
             }
             let block = text[start.lowerBound..<end.upperBound]
             let line = lineOf(start.lowerBound)
             searchFrom = end.upperBound
             func attribute(_ n: String) -> Date? {
-                guard let r = block.range(of: "\(n)=\"") , let q = block[r.upperBound...].firstIndex(of: "\"") else { return nil }
+                guard let r = block.range(of: "\(n)=\""), let q = block[r.upperBound...].firstIndex(of: "\"") else {
+                    return nil
+                }
                 return iso.date(from: String(block[r.upperBound..<q]))
             }
             if let from = attribute("validFrom"), from > now { continue }
             if let until = attribute("validUntil"), until <= now { continue }
             guard let tagS = element("KeyTag", in: block), let tag = UInt16(tagS.trimmingCharacters(in: .whitespaces)),
-                  let algS = element("Algorithm", in: block), let alg = UInt8(algS.trimmingCharacters(in: .whitespaces)),
-                  let dtS = element("DigestType", in: block), let dt = UInt8(dtS.trimmingCharacters(in: .whitespaces)),
-                  let dgS = element("Digest", in: block),
-                  let digest = TextEncoding.fromHex(dgS.trimmingCharacters(in: .whitespacesAndNewlines)), !digest.isEmpty else {
-                throw TrustAnchorError(kind: .malformed, file: file, line: line,
-                                       detail: "<KeyDigest> needs numeric <KeyTag>, <Algorithm>, <DigestType> and a hex <Digest>")
+                let algS = element("Algorithm", in: block), let alg = UInt8(algS.trimmingCharacters(in: .whitespaces)),
+                let dtS = element("DigestType", in: block), let dt = UInt8(dtS.trimmingCharacters(in: .whitespaces)),
+                let dgS = element("Digest", in: block),
+                let digest = TextEncoding.fromHex(dgS.trimmingCharacters(in: .whitespacesAndNewlines)), !digest.isEmpty
+            else {
+                throw TrustAnchorError(
+                    kind: .malformed, file: file, line: line,
+                    detail: "<KeyDigest> needs numeric <KeyTag>, <Algorithm>, <DigestType> and a hex <Digest>")
             }
             list.append(.ds(owner: zone, DSData(keyTag: tag, algorithm: alg, digestType: dt, digest: digest)))
         }
         guard !list.isEmpty else {
-            throw TrustAnchorError(kind: .empty, file: file, line: nil, detail: "holds no <KeyDigest> valid at this time")
+            throw TrustAnchorError(
+                kind: .empty, file: file, line: nil, detail: "holds no <KeyDigest> valid at this time")
         }
         return TrustAnchors(list)
     }

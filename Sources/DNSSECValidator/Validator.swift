@@ -1,8 +1,8 @@
 import DNSCrypto
 import DNSModel
-import Upstream
 import Foundation
 import Logging
+import Upstream
 
 /// Bounds on the work one lookup may cause (KeyTrap, NSEC3 floods, long chains).
 public struct ValidatorLimits: Sendable, Hashable {
@@ -81,10 +81,16 @@ enum ChainVerdict: Sendable {
     static func indeterminate(_ r: Reason) -> ChainVerdict { .unproven(.indeterminate, r) }
 
     var verdict: Verdict {
-        switch self { case .secure: .secure; case .unproven(let v, _): v }
+        switch self {
+        case .secure: .secure;
+        case .unproven(let v, _): v
+        }
     }
     var reason: Reason? {
-        switch self { case .secure: nil; case .unproven(_, let r): r }
+        switch self {
+        case .secure: nil;
+        case .unproven(_, let r): r
+        }
     }
 }
 
@@ -118,7 +124,9 @@ public final class Validator: Sendable {
     /// Fetch a question through the coalescing cache.
     func fetch(_ q: Question) async -> Result<Message, TransportError> {
         await responses.get(q) { [upstream] in
-            do throws(TransportError) { return .success(try await upstream.queryKeepingWire(q)) } catch { return .failure(error) }
+            do throws(TransportError) { return .success(try await upstream.queryKeepingWire(q)) } catch {
+                return .failure(error)
+            }
         }
     }
 
@@ -129,7 +137,8 @@ public final class Validator: Sendable {
         ctx.queries += 1
         if ctx.queries > limits.maxUpstreamQueriesPerLookup {
             ctx.queryBudgetSpent = true
-            return .failure(.network("more than \(limits.maxUpstreamQueriesPerLookup) upstream queries for one lookup (limit)"))
+            return .failure(
+                .network("more than \(limits.maxUpstreamQueriesPerLookup) upstream queries for one lookup (limit)"))
         }
         guard ctx.route > 0 else {
             let result = await fetch(q)
@@ -193,7 +202,9 @@ public final class Validator: Sendable {
         guard let anchor = configuration.anchors.closest(to: name) else { return [] }
         let names = path(from: anchor, to: name)
         // Warm: start below the deepest zone already validated, and fetch DNSKEYs only once a DS shows a cut.
-        if let i = names.lastIndex(where: { zoneCache.get($0, now: now) != nil }) ?? (zoneCache.get(anchor, now: now) != nil ? -1 : nil) {
+        if let i = names.lastIndex(where: { zoneCache.get($0, now: now) != nil })
+            ?? (zoneCache.get(anchor, now: now) != nil ? -1 : nil)
+        {
             return names[(i + 1)...].dropLast().prefix(limit).map { Question(name: $0, type: .ds) }
         }
         // Cold: everything a chain down to the name may need, at once.
@@ -213,24 +224,29 @@ public final class Validator: Sendable {
 
     /// Runs a chain-of-trust step through `flights`, so that concurrent lookups share it; a traced lookup does the
     /// work itself, so that its trace shows every step.
-    func shared<Value>(_ flights: Flights<DNSName, Value>, _ key: DNSName, _ ctx: LookupContext,
-                       redo: (Value) -> Bool, _ work: () async -> Value) async -> Value {
+    func shared<Value>(
+        _ flights: Flights<DNSName, Value>, _ key: DNSName, _ ctx: LookupContext,
+        redo: (Value) -> Bool, _ work: () async -> Value
+    ) async -> Value {
         ctx.tracing || ctx.route > 0 ? await work() : await flights.run(key, redo: redo, work)
     }
 
     private func computeAnchoredZone(_ zone: DNSName, _ ctx: LookupContext) async -> ChainVerdict {
         if let cached = cachedZone(zone, ctx) { return cached }
         let anchors = configuration.anchors.anchors[zone] ?? []
-        let result = await dnskeys(of: zone, ds: anchors.compactMap { if case .ds(_, let d) = $0 { d } else { nil } },
-                                   anchoredKeys: anchors.compactMap { if case .dnskey(_, let k) = $0 { k } else { nil } },
-                                   what: "trust anchor", ctx)
+        let result = await dnskeys(
+            of: zone, ds: anchors.compactMap { if case .ds(_, let d) = $0 { d } else { nil } },
+            anchoredKeys: anchors.compactMap { if case .dnskey(_, let k) = $0 { k } else { nil } },
+            what: "trust anchor", ctx)
         zoneCache.put(zone, result.status, expires: result.expires)
         return result.status
     }
 
     /// Fetch a zone's DNSKEY RRset and accept it if a key matching one of `ds` (or an anchored key) signs it.
-    func dnskeys(of zone: DNSName, ds: [DSData], anchoredKeys: [DNSKEYData], what: String,
-                 _ ctx: LookupContext) async -> (status: ChainVerdict, expires: UInt32) {
+    func dnskeys(
+        of zone: DNSName, ds: [DSData], anchoredKeys: [DNSKEYData], what: String,
+        _ ctx: LookupContext
+    ) async -> (status: ChainVerdict, expires: UInt32) {
         let short = ctx.now &+ limits.failureCacheTTL
         let usable = DelegationRules.usableDS(ds)
         let usableKeys = anchoredKeys.filter { VerifyingKey.supportedAlgorithms.contains($0.algorithm) }
@@ -246,7 +262,10 @@ public final class Validator: Sendable {
         case .success(let m): msg = m
         }
         guard let set = RRset.group(msg.answers.filter { $0.name == zone && $0.type == .dnskey }).first else {
-            let r = Reason(.dnskeyMissing, "\(zone) has a \(what) (\(DelegationRules.describe(usable))) but no DNSKEY RRset was returned (\(msg.rcode))")
+            let r = Reason(
+                .dnskeyMissing,
+                "\(zone) has a \(what) (\(DelegationRules.describe(usable))) but no DNSKEY RRset was returned (\(msg.rcode))"
+            )
             ctx.note(zone, r, .bogus)
             return (.bogus(r), short)
         }
@@ -258,9 +277,16 @@ public final class Validator: Sendable {
         let vouched = DelegationRules.vouchedKeys(all, zone: zone, ds: usable, anchored: usableKeys)
         let entry = vouched.trusted.map(TrustedKey.init)
         if entry.isEmpty {
-            let r = vouched.revoked.isEmpty
-                ? Reason(.dsMismatch, "\(DelegationRules.describe(usable)) at \(zone) matches no DNSKEY of \(zone) (\(all.count) keys: \(DelegationRules.sortedCanonically(all).prefix(limits.maxSignatureChecksPerRRset * 2).map { "\($0.keyTag)/\($0.algorithm)" }.joined(separator: ", "))\(all.count > limits.maxSignatureChecksPerRRset * 2 ? ", …" : ""))")
-                : Reason(.keyRevoked, "the DNSKEY of \(zone) named by the \(what) (\(vouched.revoked.map { String($0.keyTag) }.joined(separator: ", "))) has the REVOKE bit set (RFC 5011)")
+            let r =
+                vouched.revoked.isEmpty
+                ? Reason(
+                    .dsMismatch,
+                    "\(DelegationRules.describe(usable)) at \(zone) matches no DNSKEY of \(zone) (\(all.count) keys: \(DelegationRules.sortedCanonically(all).prefix(limits.maxSignatureChecksPerRRset * 2).map { "\($0.keyTag)/\($0.algorithm)" }.joined(separator: ", "))\(all.count > limits.maxSignatureChecksPerRRset * 2 ? ", …" : ""))"
+                )
+                : Reason(
+                    .keyRevoked,
+                    "the DNSKEY of \(zone) named by the \(what) (\(vouched.revoked.map { String($0.keyTag) }.joined(separator: ", "))) has the REVOKE bit set (RFC 5011)"
+                )
             ctx.note(zone, r, .bogus)
             return (.bogus(r), short)
         }
@@ -274,13 +300,20 @@ public final class Validator: Sendable {
                     guard case .rrsig(let s)? = try? rr.parsed(), s.typeCovered == .dnskey else { return nil }
                     return "\(s.keyTag)/\(VerifyingKey.algorithmName(s.algorithm))"
                 }
-                reason = Reason(.noMatchingKey, "the \(what) of \(zone) names key\(entry.count == 1 ? "" : "s") \(entry.map(\.label).joined(separator: ", ")), present in its DNSKEY RRset, but no RRSIG over that RRset is by \(entry.count == 1 ? "it" : "one of them") (signed by \(signers.isEmpty ? "no key" : signers.joined(separator: ", ")))")
+                reason = Reason(
+                    .noMatchingKey,
+                    "the \(what) of \(zone) names key\(entry.count == 1 ? "" : "s") \(entry.map(\.label).joined(separator: ", ")), present in its DNSKEY RRset, but no RRSIG over that RRset is by \(entry.count == 1 ? "it" : "one of them") (signed by \(signers.isEmpty ? "no key" : signers.joined(separator: ", ")))"
+                )
             }
             ctx.note(zone, reason, .bogus)
             return (.bogus(reason), short)
         case .valid(let sig, _):
             let keys = DelegationRules.zoneKeys(all).map(TrustedKey.init)
-            ctx.record(zone, .keysTrusted(zone: zone, keys: all.count, keyTag: sig.keyTag, algorithm: sig.algorithm, vouchedBy: what, validUntil: sig.expiration), .secure)
+            ctx.record(
+                zone,
+                .keysTrusted(
+                    zone: zone, keys: all.count, keyTag: sig.keyTag, algorithm: sig.algorithm, vouchedBy: what,
+                    validUntil: sig.expiration), .secure)
             let expires = min(sig.expiration, ctx.now &+ min(set.ttl, sig.originalTTL, limits.maxCacheTTL))
             return (.secure(zone: zone, keys: keys), expires)
         }
@@ -297,7 +330,11 @@ public final class Validator: Sendable {
         var current = await anchoredZone(anchor, ctx)
         let names = path(from: anchor, to: target)
         if names.count > limits.maxWalkLabels {
-            return .indeterminate(Reason(.workLimit, "\(target) lies \(names.count) labels below the trust anchor, above the limit of \(limits.maxWalkLabels)"))
+            return .indeterminate(
+                Reason(
+                    .workLimit,
+                    "\(target) lies \(names.count) labels below the trust anchor, above the limit of \(limits.maxWalkLabels)"
+                ))
         }
         // Resume from the deepest cached zone on the path.
         var start = 0
@@ -327,13 +364,16 @@ public final class Validator: Sendable {
     /// A DS step, shared with concurrent lookups (see `shared`); outcomes that say more about the other lookup's
     /// luck than about the zone are redone.
     func sharedDSStep(_ n: DNSName, parent: DNSName, keys: [TrustedKey], _ ctx: LookupContext) async -> DSStep {
-        await shared(stepFlights, n, ctx, redo: {
-            switch $0 {
-            case .status(let s, _): Self.isTransient(s)
-            case .unavailable: true
-            case .notACut: false
+        await shared(
+            stepFlights, n, ctx,
+            redo: {
+                switch $0 {
+                case .status(let s, _): Self.isTransient(s)
+                case .unavailable: true
+                case .notACut: false
+                }
             }
-        }) {
+        ) {
             await dsStep(n, parent: parent, keys: keys, ctx)
         }
     }
@@ -355,12 +395,15 @@ public final class Validator: Sendable {
     /// makes the signature bogus; a DS question that gets no usable answer proves nothing, and the zone named by the
     /// signature stands (a zone may sign names below its own delegations anyway, so refusing would cost availability
     /// and buy no security): the trace says the check could not be made. Returns a verdict only when it decides.
-    func hiddenCut(below signer: DNSName, keys: [TrustedKey], to home: DNSName, what: String,
-                   _ ctx: LookupContext) async -> (Verdict, Reason)? {
+    func hiddenCut(
+        below signer: DNSName, keys: [TrustedKey], to home: DNSName, what: String,
+        _ ctx: LookupContext
+    ) async -> (Verdict, Reason)? {
         guard home.isSubdomain(of: signer), home != signer else { return nil }
         let names = path(from: signer, to: home)
         if names.count > limits.maxWalkLabels {
-            ctx.record(signer, .cutCheckTooDeep(home: home, signer: signer, labels: names.count, limit: limits.maxWalkLabels))
+            ctx.record(
+                signer, .cutCheckTooDeep(home: home, signer: signer, labels: names.count, limit: limits.maxWalkLabels))
             return nil
         }
         for n in names {
@@ -368,16 +411,30 @@ public final class Validator: Sendable {
                 switch cached {
                 case .secure(let z, _) where z == signer: continue
                 case .secure(let z, _) where z.isSubdomain(of: signer):
-                    return (.bogus, Reason(.badSigner, "RRSIG over \(what) is by \(signer), but \(z) is a signed zone below it that holds the name (RFC 4035 §5.3.1)"))
+                    return (
+                        .bogus,
+                        Reason(
+                            .badSigner,
+                            "RRSIG over \(what) is by \(signer), but \(z) is a signed zone below it that holds the name (RFC 4035 §5.3.1)"
+                        )
+                    )
                 case .unproven(.insecure, let r):
-                    return (.bogus, Reason(.badSigner, "RRSIG over \(what) is by \(signer), but the name lies in a separate, unsigned zone: \(r.message)"))
+                    return (
+                        .bogus,
+                        Reason(
+                            .badSigner,
+                            "RRSIG over \(what) is by \(signer), but the name lies in a separate, unsigned zone: \(r.message)"
+                        )
+                    )
                 case .unproven(.bogus, let r): return (.bogus, r)
                 default: break  // nothing this walk can use: ask
                 }
             }
             switch await sharedDSStep(n, parent: signer, keys: keys, ctx) {
             case .notACut:
-                zoneCache.put(n, .secure(zone: signer, keys: keys), expires: ctx.now &+ min(limits.cutCacheTTL, limits.maxCacheTTL))
+                zoneCache.put(
+                    n, .secure(zone: signer, keys: keys),
+                    expires: ctx.now &+ min(limits.cutCacheTTL, limits.maxCacheTTL))
             case .unavailable(let r):
                 ctx.record(n, .cutCheckUnavailable(name: n, signer: signer, rrset: what, why: r))
                 return nil
@@ -385,12 +442,30 @@ public final class Validator: Sendable {
                 zoneCache.put(n, s, expires: expires)
                 switch s {
                 case .secure(let z, _):
-                    return (.bogus, Reason(.badSigner, "RRSIG over \(what) is by \(signer), but \(z) is a signed zone below it that holds the name (RFC 4035 §5.3.1)"))
+                    return (
+                        .bogus,
+                        Reason(
+                            .badSigner,
+                            "RRSIG over \(what) is by \(signer), but \(z) is a signed zone below it that holds the name (RFC 4035 §5.3.1)"
+                        )
+                    )
                 case .unproven(.insecure, let r):
-                    return (.bogus, Reason(.badSigner, "RRSIG over \(what) is by \(signer), but the name lies in a separate, unsigned zone: \(r.message)"))
+                    return (
+                        .bogus,
+                        Reason(
+                            .badSigner,
+                            "RRSIG over \(what) is by \(signer), but the name lies in a separate, unsigned zone: \(r.message)"
+                        )
+                    )
                 case .unproven(.bogus, let r): return (.bogus, r)
                 case .unproven(_, let r):  // indeterminate
-                    return (.bogus, Reason(.badSigner, "RRSIG over \(what) is by \(signer), but \(signer) proves a delegation to \(n) below it (its DNSKEY set could not be had: \(r.message))"))
+                    return (
+                        .bogus,
+                        Reason(
+                            .badSigner,
+                            "RRSIG over \(what) is by \(signer), but \(signer) proves a delegation to \(n) below it (its DNSKEY set could not be had: \(r.message))"
+                        )
+                    )
                 }
             }
         }
@@ -430,12 +505,19 @@ public final class Validator: Sendable {
                 let ds = set.rdatas.compactMap { rd -> DSData? in
                     if case .ds(let d)? = try? RData(type: .ds, wire: rd) { return d } else { return nil }
                 }
-                ctx.record(parent, .dsVerified(owner: name, parent: parent, records: ds.map { "\($0.keyTag)/\($0.algorithm)/\($0.digestType)" }, keyTag: sig.keyTag), .secure)
+                ctx.record(
+                    parent,
+                    .dsVerified(
+                        owner: name, parent: parent,
+                        records: ds.map { "\($0.keyTag)/\($0.algorithm)/\($0.digestType)" }, keyTag: sig.keyTag),
+                    .secure)
                 let r = await dnskeys(of: name, ds: ds, anchoredKeys: [], what: "DS in \(parent)", ctx)
                 return .status(r.status, expires: min(r.expires, ctx.now &+ min(set.ttl, limits.maxCacheTTL)))
             }
         }
-        if msg.answers.contains(where: { $0.name == name && ($0.type == .cname || $0.type == .dname) }) { return .notACut }
+        if msg.answers.contains(where: { $0.name == name && ($0.type == .cname || $0.type == .dname) }) {
+            return .notACut
+        }
         // Negative: the parent's NSEC/NSEC3 must say whether this is a delegation.
         let denial = verifiedDenialRecords(msg.authorities, zone: parent, keys: keys, ctx)
         if denial.records.isEmpty {
@@ -444,7 +526,9 @@ public final class Validator: Sendable {
                 return .status(.bogus(r), expires: short)
             }
             // No proof at all. Unsigned negative answer from a secure zone.
-            let r = Reason(.denialMissing, "\(parent) is signed but its answer that \(name) has no DS carries no valid NSEC/NSEC3 proof")
+            let r = Reason(
+                .denialMissing,
+                "\(parent) is signed but its answer that \(name) has no DS carries no valid NSEC/NSEC3 proof")
             ctx.note(parent, r, .bogus)
             return .status(.bogus(r), expires: short)
         }
@@ -461,11 +545,14 @@ public final class Validator: Sendable {
     }
 
     /// Verify the NSEC/NSEC3 RRsets of a section with a zone's keys; returns the verified records.
-    func verifiedDenialRecords(_ section: [ResourceRecord], zone: DNSName, keys: [TrustedKey],
-                               _ ctx: LookupContext) -> (records: [ResourceRecord], failure: Reason?) {
+    func verifiedDenialRecords(
+        _ section: [ResourceRecord], zone: DNSName, keys: [TrustedKey],
+        _ ctx: LookupContext
+    ) -> (records: [ResourceRecord], failure: Reason?) {
         var out: [ResourceRecord] = []
         var failure: Reason?
-        let sets = RRset.group(section.filter { $0.type == .nsec || $0.type == .nsec3 }).prefix(limits.maxDenialRRsetsPerSection)
+        let sets = RRset.group(section.filter { $0.type == .nsec || $0.type == .nsec3 }).prefix(
+            limits.maxDenialRRsetsPerSection)
         for set in sets where set.name.isSubdomain(of: zone) {
             let sigs = section.filter { $0.type == .rrsig && $0.name == set.name }
             switch verify(set, sigs, zone: zone, keys: keys, ctx) {

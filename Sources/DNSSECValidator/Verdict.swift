@@ -6,7 +6,12 @@ public enum Verdict: String, Sendable, Hashable, Comparable, CustomStringConvert
     case secure, insecure, bogus, indeterminate
 
     var weakness: Int {
-        switch self { case .secure: 0; case .insecure: 1; case .indeterminate: 2; case .bogus: 3 }
+        switch self {
+        case .secure: 0;
+        case .insecure: 1;
+        case .indeterminate: 2;
+        case .bogus: 3
+        }
     }
     /// Orders verdicts from strongest (secure) to weakest (bogus); a chain takes its weakest link.
     public static func < (a: Verdict, b: Verdict) -> Bool { a.weakness < b.weakness }
@@ -108,17 +113,21 @@ public enum TraceEvent: Sendable, Hashable {
     public var text: String {
         switch self {
         case let .keysTrusted(zone, keys, tag, alg, by, until):
-            return "DNSKEY RRset of \(zone) (\(keys) keys) is signed by key \(tag)/\(VerifyingKey.algorithmName(alg)), which matches the \(by); valid until \(DNSTime.iso8601(UInt64(until)))"
+            return
+                "DNSKEY RRset of \(zone) (\(keys) keys) is signed by key \(tag)/\(VerifyingKey.algorithmName(alg)), which matches the \(by); valid until \(DNSTime.iso8601(UInt64(until)))"
         case let .dsVerified(owner, parent, records, tag):
             return "DS RRset of \(owner) (\(records.joined(separator: ", "))) is signed by \(parent) key \(tag)"
         case let .rrset(owner, type, records, wildcard, reason):
-            return "\(type) RRset of \(owner) (\(records) record\(records == 1 ? "" : "s")): \(reason?.message ?? "signature verified")\(wildcard ? " (wildcard expansion, non-existence of the name proven)" : "")"
+            return
+                "\(type) RRset of \(owner) (\(records) record\(records == 1 ? "" : "s")): \(reason?.message ?? "signature verified")\(wildcard ? " (wildcard expansion, non-existence of the name proven)" : "")"
         case let .link(type, owner, target, reason):
             return "\(type) \(owner) → \(target): \(reason?.message ?? "signature verified")"
         case let .cutCheckUnavailable(name, signer, rrset, why):
-            return "could not check whether \(name) is a zone cut below \(signer) (\(why.message)); the RRSIG's signer \(signer) stands as the zone of \(rrset)"
+            return
+                "could not check whether \(name) is a zone cut below \(signer) (\(why.message)); the RRSIG's signer \(signer) stands as the zone of \(rrset)"
         case let .cutCheckTooDeep(home, signer, labels, limit):
-            return "\(home) lies \(labels) labels below \(signer), above the walk limit of \(limit) (ValidatorLimits.maxWalkLabels): not checked for zone cuts below the signer"
+            return
+                "\(home) lies \(labels) labels below \(signer), above the walk limit of \(limit) (ValidatorLimits.maxWalkLabels): not checked for zone cuts below the signer"
         case let .unsignedDenial(_, what):
             return "unsigned answer: \(what) (insecure)"
         case let .decided(r): return r.message
@@ -136,9 +145,13 @@ public struct TraceStep: Sendable, Hashable, CustomStringConvertible {
     /// The verdict the step gave, when it gave one.
     public let verdict: Verdict?
     /// A step from its event.
-    public init(zone: String, _ event: TraceEvent, verdict: Verdict? = nil) { self.zone = zone; self.event = event; self.verdict = verdict }
+    public init(zone: String, _ event: TraceEvent, verdict: Verdict? = nil) {
+        self.zone = zone; self.event = event; self.verdict = verdict
+    }
     /// A free-text step.
-    public init(zone: String, _ text: String, verdict: Verdict? = nil) { self.init(zone: zone, .note(text), verdict: verdict) }
+    public init(zone: String, _ text: String, verdict: Verdict? = nil) {
+        self.init(zone: zone, .note(text), verdict: verdict)
+    }
     /// The sentence `--trace` prints.
     public var text: String { event.text }
     /// The sentence, after the verdict in brackets when there is one.
@@ -226,8 +239,10 @@ public struct ValidatedAnswer: Sendable {
     /// The verdict as one enum; its secure case carries the authenticated RRset.
     public let result: ValidationResult
 
-    init(question: Question, verdict: Verdict, reason: Reason?, kind: AnswerKind, rrset: RRset?,
-         signatures: [ResourceRecord], chain: [RRset], finalName: DNSName, trace: [TraceStep], wildcard: Bool) {
+    init(
+        question: Question, verdict: Verdict, reason: Reason?, kind: AnswerKind, rrset: RRset?,
+        signatures: [ResourceRecord], chain: [RRset], finalName: DNSName, trace: [TraceStep], wildcard: Bool
+    ) {
         self.question = question; self.verdict = verdict; self.reason = reason; self.kind = kind; self.rrset = rrset
         self.signatures = signatures; self.chain = chain; self.finalName = finalName; self.trace = trace
         self.wildcard = wildcard

@@ -8,7 +8,14 @@ final class AsyncSemaphore: Sendable {
     init(_ count: Int) { state = Locked(State(available: max(1, count))) }
 
     func acquire() async {
-        if state.withLock({ s in s.available > 0 ? { s.available -= 1; return true }() : false }) { return }
+        if state.withLock({ s in
+            s.available > 0
+                ? {
+                    s.available -= 1; return true
+                }() : false
+        }) {
+            return
+        }
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let now = state.withLock { s -> Bool in
                 if s.available > 0 { s.available -= 1; return true }

@@ -37,7 +37,9 @@ final class CookieJar: Sendable {
     /// Checks a response from `server` that otherwise matches its query, and keeps the server cookie of a valid one
     /// (also from an error response, e.g. BADCOOKIE).
     func check(_ message: Message, from server: UpstreamAddress) -> Check {
-        guard let option = message.edns?.options.first(where: { $0.code == EDNSOption.cookieCode }) else { return .absent }
+        guard let option = message.edns?.options.first(where: { $0.code == EDNSOption.cookieCode }) else {
+            return .absent
+        }
         let data = option.data
         // 8 octets of client cookie and 8 to 32 of server cookie (RFC 7873 §4).
         guard data.count >= 16 && data.count <= 40 else {

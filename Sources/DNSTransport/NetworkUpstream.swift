@@ -33,9 +33,11 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
     /// DNS Cookies (RFC 7873) per server; nil when disabled.
     let cookies: CookieJar?
 
-    public init(servers: [UpstreamAddress], timeout: Duration = .seconds(2), attempts: Int = 2, tcpOnly: Bool = false,
-                payloadSize: UInt16 = EDNS.defaultPayloadSize, maxInFlight: Int = 256, cookies: Bool = true,
-                logger: Logger) {
+    public init(
+        servers: [UpstreamAddress], timeout: Duration = .seconds(2), attempts: Int = 2, tcpOnly: Bool = false,
+        payloadSize: UInt16 = EDNS.defaultPayloadSize, maxInFlight: Int = 256, cookies: Bool = true,
+        logger: Logger
+    ) {
         self.cookies = cookies ? CookieJar() : nil
         self.maxInFlight = max(1, maxInFlight)
         self.slots = AsyncSemaphore(max(1, maxInFlight))
@@ -98,7 +100,9 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
         return first.description
     }
 
-    private func run(_ question: Question, order servers: [UpstreamAddress], tcp: Bool) async throws(TransportError) -> ReceivedMessage {
+    private func run(
+        _ question: Question, order servers: [UpstreamAddress], tcp: Bool
+    ) async throws(TransportError) -> ReceivedMessage {
         guard !servers.isEmpty else { throw .noUpstreams }
         var lastFailure: [UpstreamAddress: TransportError] = [:]
         for attempt in 1...attempts {
@@ -111,9 +115,12 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
                     throw .cancelled
                 case .failure(let error):
                     lastFailure[server] = error
-                    logger.debug("upstream failed", metadata: [
-                        "server": "\(server)", "question": "\(question)", "attempt": "\(attempt)", "error": "\(error)",
-                    ])
+                    logger.debug(
+                        "upstream failed",
+                        metadata: [
+                            "server": "\(server)", "question": "\(question)", "attempt": "\(attempt)",
+                            "error": "\(error)",
+                        ])
                 }
             }
         }
@@ -130,7 +137,9 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
     }
 
     /// One server: UDP (unless `tcp`), then TCP if the UDP answer has TC=1 or was unusable.
-    private func ask(_ question: Question, _ server: UpstreamAddress, tcp tcpOnly: Bool) async -> Result<ReceivedMessage, TransportError> {
+    private func ask(
+        _ question: Question, _ server: UpstreamAddress, tcp tcpOnly: Bool
+    ) async -> Result<ReceivedMessage, TransportError> {
         await slots.acquire()
         defer { slots.release() }
         var udpFailure: TransportError?
@@ -138,7 +147,9 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
             var udp = await exchange(question, server, tcp: false)
             // RFC 7873 §5.3: BADCOOKIE means the server wants its cookie, which the answer just taught us: ask again.
             if cookies != nil, case .success(let r) = udp, r.message.rcode == .badCookie {
-                logger.debug("BADCOOKIE; asking again with the server cookie", metadata: ["server": "\(server)", "question": "\(question)"])
+                logger.debug(
+                    "BADCOOKIE; asking again with the server cookie",
+                    metadata: ["server": "\(server)", "question": "\(question)"])
                 udp = await exchange(question, server, tcp: false)
             }
             let retryReason: String
@@ -147,7 +158,8 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
                 retryReason = "truncated UDP answer"
             case .success(let r) where cookies != nil && r.message.rcode == .badCookie:
                 retryReason = "BADCOOKIE again"  // RFC 7873 §5.3: then TCP
-            case .success(let r) where cookies?.expectsCookie(from: server) == true && !CookieJar.carriesCookie(r.message):
+            case .success(let r)
+            where cookies?.expectsCookie(from: server) == true && !CookieJar.carriesCookie(r.message):
                 // The server has sent cookies before: a UDP answer without one may be forged (or the server changed).
                 retryReason = "UDP answer without the cookie this server sends"
             case .failure(.malformedResponse(let why)):
@@ -157,10 +169,12 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
             default:
                 return udp
             }
-            logger.debug("\(retryReason); asking again over TCP", metadata: ["server": "\(server)", "question": "\(question)"])
+            logger.debug(
+                "\(retryReason); asking again over TCP", metadata: ["server": "\(server)", "question": "\(question)"])
         }
         let viaTCP = await exchange(question, server, tcp: true)
-        if case .failure(let tcpError) = viaTCP, case .malformedResponse(let why)? = udpFailure, tcpError != .cancelled {
+        if case .failure(let tcpError) = viaTCP, case .malformedResponse(let why)? = udpFailure, tcpError != .cancelled
+        {
             return .failure(.malformedResponse("\(why); then over TCP: \(tcpError)"))
         }
         return viaTCP
@@ -168,15 +182,20 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
 
     private func noteDropped(_ reason: String, server: UpstreamAddress, tcp: Bool) {
         dropped.add(1, ordering: .relaxed)
-        logger.debug("dropped response", metadata: ["server": "\(server)", "transport": tcp ? "tcp" : "udp", "reason": "\(reason)"])
+        logger.debug(
+            "dropped response",
+            metadata: ["server": "\(server)", "transport": tcp ? "tcp" : "udp", "reason": "\(reason)"])
     }
 
     /// One query on one fresh channel, with a deadline `timeout` from now. Closes the channel before returning.
-    private func exchange(_ question: Question, _ server: UpstreamAddress, tcp: Bool) async -> Result<ReceivedMessage, TransportError> {
+    private func exchange(
+        _ question: Question, _ server: UpstreamAddress, tcp: Bool
+    ) async -> Result<ReceivedMessage, TransportError> {
         var generator = SystemRandomNumberGenerator()  // getrandom(2): the kernel CSPRNG
         let id = UInt16.random(in: 0...UInt16.max, using: &generator)
-        var query = Message.query(id: id, name: question.name, type: question.type, rrClass: question.rrClass,
-                                  payloadSize: payloadSize)
+        var query = Message.query(
+            id: id, name: question.name, type: question.type, rrClass: question.rrClass,
+            payloadSize: payloadSize)
         if let cookies { query.edns?.options = [cookies.option(for: server)] }
         let wire = query.wire(compress: false)  // one name: nothing to compress
         let matcher = ResponseMatcher(id: id, question: question, server: server, cookies: cookies)
@@ -327,8 +346,10 @@ final class UDPResponseHandler: ChannelInboundHandler {
     private var done = false
     private var graceStarted = false
 
-    init(matcher: ResponseMatcher, promise: EventLoopPromise<ReceivedMessage>, grace: TimeAmount,
-         onDrop: @escaping @Sendable (String) -> Void) {
+    init(
+        matcher: ResponseMatcher, promise: EventLoopPromise<ReceivedMessage>, grace: TimeAmount,
+        onDrop: @escaping @Sendable (String) -> Void
+    ) {
         self.matcher = matcher; self.promise = promise; self.grace = grace; self.onDrop = onDrop
     }
 
@@ -374,8 +395,10 @@ final class TCPResponseHandler: ChannelInboundHandler {
     private var buffer: ByteBuffer?
     private var done = false
 
-    init(matcher: ResponseMatcher, promise: EventLoopPromise<ReceivedMessage>, progress: TCPProgress,
-         onDrop: @escaping @Sendable (String) -> Void) {
+    init(
+        matcher: ResponseMatcher, promise: EventLoopPromise<ReceivedMessage>, progress: TCPProgress,
+        onDrop: @escaping @Sendable (String) -> Void
+    ) {
         self.matcher = matcher; self.promise = promise; self.progress = progress; self.onDrop = onDrop
     }
 
@@ -402,7 +425,8 @@ final class TCPResponseHandler: ChannelInboundHandler {
         let total = 2 + Int(length)
         progress.update(received: received, expected: total)
         guard received >= total,
-              let bytes = buffered.getBytes(at: buffered.readerIndex + 2, length: Int(length)) else { return }
+            let bytes = buffered.getBytes(at: buffered.readerIndex + 2, length: Int(length))
+        else { return }
         switch matcher.check(bytes) {
         case .match(let received) where received.message.flags.contains(.tc):
             // TC=1 over TCP: the answer is incomplete and there is no larger transport to retry on; returning it

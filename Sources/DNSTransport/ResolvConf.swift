@@ -1,9 +1,10 @@
+import Logging
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Logging
 
 /// The parts of resolv.conf(5) a DNSSEC stub needs: `nameserver` lines and `options timeout:N attempts:N`.
 ///
@@ -74,7 +75,9 @@ public struct ResolvConf: Sendable, Equatable {
 
     /// Reads and parses `path`. A missing, unreadable or empty file, or one without a usable `nameserver`,
     /// gives 127.0.0.1 (as glibc does), with a notice in the log.
-    public static func load(path: String = defaultPath, logger: Logger)
+    public static func load(
+        path: String = defaultPath, logger: Logger
+    )
         -> (servers: [UpstreamAddress], timeout: Duration, attempts: Int)
     {
         guard let data = FileManager.default.contents(atPath: path) else {

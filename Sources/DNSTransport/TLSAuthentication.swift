@@ -18,7 +18,9 @@ public struct SPKIPin: Sendable, Hashable, CustomStringConvertible {
     public let sha256: [UInt8]
 
     public init(sha256: [UInt8]) throws(TLSConfigurationError) {
-        guard sha256.count == 32 else { throw TLSConfigurationError("an SPKI SHA-256 pin has 32 octets, not \(sha256.count)") }
+        guard sha256.count == 32 else {
+            throw TLSConfigurationError("an SPKI SHA-256 pin has 32 octets, not \(sha256.count)")
+        }
         self.sha256 = sha256
     }
 
@@ -79,13 +81,21 @@ public struct TLSAuthentication: Sendable, Hashable {
         if let name {
             let bare = name.hasSuffix(".") ? String(name.dropLast()) : name
             if (try? SocketAddress(ipAddress: bare, port: 0)) != nil {
-                throw TLSConfigurationError("authentication name '\(name)' is an IP address; the certificate is checked against the server's address without one")
+                throw TLSConfigurationError(
+                    "authentication name '\(name)' is an IP address; the certificate is checked against the server's address without one"
+                )
             }
             let labels = bare.split(separator: ".", omittingEmptySubsequences: false)
-            guard !bare.isEmpty, bare.utf8.count <= 253, labels.allSatisfy({ label in
-                !label.isEmpty && label.utf8.count <= 63
-                    && label.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" || $0 == "*") }
-            }) else {
+            guard !bare.isEmpty, bare.utf8.count <= 253,
+                labels.allSatisfy({ label in
+                    !label.isEmpty && label.utf8.count <= 63
+                        && label.unicodeScalars.allSatisfy {
+                            $0.isASCII
+                                && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
+                                    || $0 == "*")
+                        }
+                })
+            else {
                 throw TLSConfigurationError("authentication name '\(name)' is not a host name")
             }
         }

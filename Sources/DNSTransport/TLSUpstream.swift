@@ -34,8 +34,10 @@ public final class TLSUpstream: DNSUpstream, Sendable {
     public static let maxResends = 2
 
     /// - Throws: a bad authentication name, an unreadable CA file, a CA file OpenSSL cannot load.
-    public init(servers: [UpstreamAddress], authentication: TLSAuthentication, timeout: Duration = .seconds(2),
-                attempts: Int = 2, idleTimeout: Duration = .seconds(10), logger: Logger) throws(TLSConfigurationError) {
+    public init(
+        servers: [UpstreamAddress], authentication: TLSAuthentication, timeout: Duration = .seconds(2),
+        attempts: Int = 2, idleTimeout: Duration = .seconds(10), logger: Logger
+    ) throws(TLSConfigurationError) {
         try authentication.check()
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv12
@@ -54,7 +56,8 @@ public final class TLSUpstream: DNSUpstream, Sendable {
         }
         let context: NIOSSLContext
         do { context = try NIOSSLContext(configuration: configuration) } catch {
-            throw TLSConfigurationError("cannot set up TLS\(authentication.caFile.map { " with CA file '\($0)'" } ?? ""): \(error)")
+            throw TLSConfigurationError(
+                "cannot set up TLS\(authentication.caFile.map { " with CA file '\($0)'" } ?? ""): \(error)")
         }
         let timeout = timeout > .zero ? timeout : .seconds(2)
         self.servers = servers
@@ -65,9 +68,10 @@ public final class TLSUpstream: DNSUpstream, Sendable {
         let group = MultiThreadedEventLoopGroup.singleton
         var connections: [UpstreamAddress: DoTConnection] = [:]
         for server in servers where connections[server] == nil {
-            connections[server] = DoTConnection(server: server, loop: group.next(), context: context,
-                                                authentication: authentication, idleTimeout: idleTimeout,
-                                                handshakeTimeout: timeout, logger: logger)
+            connections[server] = DoTConnection(
+                server: server, loop: group.next(), context: context,
+                authentication: authentication, idleTimeout: idleTimeout,
+                handshakeTimeout: timeout, logger: logger)
         }
         self.connections = connections
     }
@@ -106,9 +110,12 @@ public final class TLSUpstream: DNSUpstream, Sendable {
                     throw .cancelled
                 case .failure(let error):
                     lastFailure[server] = error
-                    logger.debug("TLS upstream failed", metadata: [
-                        "server": "\(server)", "question": "\(question)", "attempt": "\(attempt)", "error": "\(error)",
-                    ])
+                    logger.debug(
+                        "TLS upstream failed",
+                        metadata: [
+                            "server": "\(server)", "question": "\(question)", "attempt": "\(attempt)",
+                            "error": "\(error)",
+                        ])
                 }
             }
         }
@@ -194,8 +201,10 @@ final class DoTConnection: @unchecked Sendable {
     private var idleTimeout: TimeAmount
     private var idleTimer: Scheduled<Void>?
 
-    init(server: UpstreamAddress, loop: EventLoop, context: NIOSSLContext, authentication: TLSAuthentication,
-         idleTimeout: Duration, handshakeTimeout: Duration, logger: Logger) {
+    init(
+        server: UpstreamAddress, loop: EventLoop, context: NIOSSLContext, authentication: TLSAuthentication,
+        idleTimeout: Duration, handshakeTimeout: Duration, logger: Logger
+    ) {
         self.server = server
         self.loop = loop
         self.context = context
@@ -246,8 +255,9 @@ final class DoTConnection: @unchecked Sendable {
             promise.fail(TransportError.network("\(server) (TLS): 65536 queries in flight"))
             return
         }
-        let query = Pending(question: question, wire: TLSUpstream.queryWire(id: id, question: question),
-                            promise: promise, timeout: timeout)
+        let query = Pending(
+            question: question, wire: TLSUpstream.queryWire(id: id, question: question),
+            promise: promise, timeout: timeout)
         query.timer = loop.scheduleTask(in: timeout) { [self] in expire(id, promise) }
         pending[id] = query
         idleTimer?.cancel()
@@ -300,8 +310,9 @@ final class DoTConnection: @unchecked Sendable {
                     let tls = try makeClientHandler(context: context, name: authentication.name, notes: notes)
                     try channel.pipeline.syncOperations.addHandler(tls)
                     try channel.pipeline.syncOperations.addHandler(
-                        DoTFrameHandler(connection: self, generation: gen, notes: notes, authentication: authentication,
-                                        server: server))
+                        DoTFrameHandler(
+                            connection: self, generation: gen, notes: notes, authentication: authentication,
+                            server: server))
                 }
             }
             .connect(to: server.socketAddress)
@@ -363,7 +374,9 @@ final class DoTConnection: @unchecked Sendable {
     func closed(_ gen: Int, reason: TransportError?) {
         guard gen == generation else { return }
         if !ready {
-            handshakeFailed(gen, reason ?? .tls("\(server): connection closed during the TLS handshake (not a DNS-over-TLS server?)"))
+            handshakeFailed(
+                gen,
+                reason ?? .tls("\(server): connection closed during the TLS handshake (not a DNS-over-TLS server?)"))
             return
         }
         ready = false
@@ -378,13 +391,17 @@ final class DoTConnection: @unchecked Sendable {
             if query.resends >= TLSUpstream.maxResends {
                 pending[id] = nil
                 query.timer?.cancel()
-                query.promise.fail(TransportError.tcpFailure("\(server) (TLS): connection closed \(query.resends + 1) times before the answer"))
+                query.promise.fail(
+                    TransportError.tcpFailure(
+                        "\(server) (TLS): connection closed \(query.resends + 1) times before the answer"))
             } else {
                 query.resends += 1
                 if !unsent.contains(id) { unsent.append(id) }
             }
         }
-        logger.debug("TLS connection closed with queries in flight; reconnecting", metadata: ["server": "\(server)", "queries": "\(unsent.count)"])
+        logger.debug(
+            "TLS connection closed with queries in flight; reconnecting",
+            metadata: ["server": "\(server)", "queries": "\(unsent.count)"])
         if !pending.isEmpty { connect() }
     }
 
@@ -399,7 +416,8 @@ final class DoTConnection: @unchecked Sendable {
         guard let query = pending[message.id] else { drop("ID \(message.id) not in flight"); return }
         guard message.flags.contains(.qr) else { drop("QR not set"); return }
         guard message.questions.count == 1, message.questions[0] == query.question else {
-            drop("question \(message.questions.map(\.description)) does not match \(query.question) of ID \(message.id)")
+            drop(
+                "question \(message.questions.map(\.description)) does not match \(query.question) of ID \(message.id)")
             return
         }
         pending[message.id] = nil
@@ -425,7 +443,8 @@ final class DoTConnection: @unchecked Sendable {
         if let failure {
             error = failure
         } else if connecting && !ready && channel != nil {
-            error = .tls("\(server): no TLS handshake within \(Self.describe(query.timeout)) (not a DNS-over-TLS server?)")
+            error = .tls(
+                "\(server): no TLS handshake within \(Self.describe(query.timeout)) (not a DNS-over-TLS server?)")
         } else {
             error = .timeout(servers: ["\(server) (TLS)"])
         }
@@ -435,7 +454,9 @@ final class DoTConnection: @unchecked Sendable {
     /// Removes a query (timed out, cancelled) and fails it; a connection that never completed its handshake and has
     /// nothing left to do is closed.
     private func abandon(_ promise: EventLoopPromise<ReceivedMessage>, with error: TransportError) {
-        guard let (id, query) = pending.first(where: { $0.value.promise.futureResult === promise.futureResult }) else { return }
+        guard let (id, query) = pending.first(where: { $0.value.promise.futureResult === promise.futureResult }) else {
+            return
+        }
         pending[id] = nil
         unsent.removeAll { $0 == id }
         query.timer?.cancel()
@@ -496,7 +517,9 @@ final class VerificationNotes {
 
 /// The client handler; with chain verification, a callback that records why a certificate failed without changing
 /// the outcome of BoringSSL's verification.
-private func makeClientHandler(context: NIOSSLContext, name: String?, notes: VerificationNotes) throws -> NIOSSLClientHandler {
+private func makeClientHandler(
+    context: NIOSSLContext, name: String?, notes: VerificationNotes
+) throws -> NIOSSLClientHandler {
     let sni = name.map { $0.hasSuffix(".") ? String($0.dropLast()) : $0 }
     return try LegacyVerification.handler(context: context, serverHostname: sni) { result, certificate in
         if result == .failed, notes.problem == nil {
@@ -511,10 +534,12 @@ extension VerificationNotes {
     static func describe(_ certificate: NIOSSLCertificate) -> String {
         let now = time(nil)
         if certificate.notValidAfter < now {
-            return "certificate expired: a certificate of the server's chain was valid until \(isoTime(certificate.notValidAfter))"
+            return
+                "certificate expired: a certificate of the server's chain was valid until \(isoTime(certificate.notValidAfter))"
         }
         if certificate.notValidBefore > now {
-            return "certificate not yet valid: a certificate of the server's chain is valid from \(isoTime(certificate.notValidBefore))"
+            return
+                "certificate not yet valid: a certificate of the server's chain is valid from \(isoTime(certificate.notValidBefore))"
         }
         return "certificate not trusted: the server's certificate does not chain to a trusted CA"
     }
@@ -529,19 +554,25 @@ extension VerificationNotes {
 /// NIOSSL's per-certificate verification callback is deprecated in favour of callbacks that *replace* its
 /// verification; this one only observes it. Reached through a protocol so that the deprecation is stated once, here.
 private protocol ClientHandlerMaking {
-    func handler(context: NIOSSLContext, serverHostname: String?,
-                 callback: @escaping NIOSSLVerificationCallback) throws -> NIOSSLClientHandler
+    func handler(
+        context: NIOSSLContext, serverHostname: String?,
+        callback: @escaping NIOSSLVerificationCallback
+    ) throws -> NIOSSLClientHandler
 }
 
 private struct LegacyVerification: ClientHandlerMaking {
     @available(*, deprecated, message: "observes BoringSSL's verification without replacing it")
-    func handler(context: NIOSSLContext, serverHostname: String?,
-                 callback: @escaping NIOSSLVerificationCallback) throws -> NIOSSLClientHandler {
+    func handler(
+        context: NIOSSLContext, serverHostname: String?,
+        callback: @escaping NIOSSLVerificationCallback
+    ) throws -> NIOSSLClientHandler {
         try NIOSSLClientHandler(context: context, serverHostname: serverHostname, verificationCallback: callback)
     }
 
-    static func handler(context: NIOSSLContext, serverHostname: String?,
-                        callback: @escaping NIOSSLVerificationCallback) throws -> NIOSSLClientHandler {
+    static func handler(
+        context: NIOSSLContext, serverHostname: String?,
+        callback: @escaping NIOSSLVerificationCallback
+    ) throws -> NIOSSLClientHandler {
         let maker: any ClientHandlerMaking = LegacyVerification()
         return try maker.handler(context: context, serverHostname: serverHostname, callback: callback)
     }
@@ -562,8 +593,10 @@ final class DoTFrameHandler: ChannelInboundHandler {
     private var handshakeDone = false
     private var error: TransportError?
 
-    init(connection: DoTConnection, generation: Int, notes: VerificationNotes, authentication: TLSAuthentication,
-         server: UpstreamAddress) {
+    init(
+        connection: DoTConnection, generation: Int, notes: VerificationNotes, authentication: TLSAuthentication,
+        server: UpstreamAddress
+    ) {
         self.connection = connection; self.generation = generation; self.notes = notes
         self.authentication = authentication; self.server = server
     }
@@ -579,19 +612,28 @@ final class DoTFrameHandler: ChannelInboundHandler {
                 let names = Self.dnsNames(certificate)
                 guard names.contains(where: { Self.matches(pattern: $0, name: name) }) else {
                     let has = names.isEmpty ? "no DNS name" : names.joined(separator: ", ")
-                    fail(context, .tls("\(server): certificate name mismatch: the certificate does not name \(name) (it names \(has))"))
+                    fail(
+                        context,
+                        .tls(
+                            "\(server): certificate name mismatch: the certificate does not name \(name) (it names \(has))"
+                        ))
                     return
                 }
             }
             if !authentication.pins.isEmpty {
                 guard let certificate = tls?.peerCertificate,
-                      let spki = try? certificate.extractPublicKey().toSPKIBytes() else {
+                    let spki = try? certificate.extractPublicKey().toSPKIBytes()
+                else {
                     fail(context, .tls("\(server): SPKI pin check failed: no server certificate"))
                     return
                 }
                 let pin = SPKIPin.of(spki: spki)
                 guard authentication.pins.contains(pin) else {
-                    fail(context, .tls("\(server): SPKI pin mismatch: the server's key is \(pin), not one of the \(authentication.pins.count) configured pin\(authentication.pins.count == 1 ? "" : "s")"))
+                    fail(
+                        context,
+                        .tls(
+                            "\(server): SPKI pin mismatch: the server's key is \(pin), not one of the \(authentication.pins.count) configured pin\(authentication.pins.count == 1 ? "" : "s")"
+                        ))
                     return
                 }
             }
@@ -614,7 +656,8 @@ final class DoTFrameHandler: ChannelInboundHandler {
         if buffer == nil { buffer = incoming } else { buffer!.writeBuffer(&incoming) }
         // Bounded: every round consumes a whole message from what has arrived.
         while var buffered = buffer, let length = buffered.getInteger(at: buffered.readerIndex, as: UInt16.self),
-              buffered.readableBytes >= 2 + Int(length) {
+            buffered.readableBytes >= 2 + Int(length)
+        {
             buffered.moveReaderIndex(forwardBy: 2)
             let bytes = buffered.readBytes(length: Int(length)) ?? []
             buffer = buffered.readableBytes > 0 ? buffered : nil
@@ -654,7 +697,8 @@ final class DoTFrameHandler: ChannelInboundHandler {
     static func matches(pattern: String, name: String) -> Bool {
         func labels(_ s: String) -> [Substring] {
             let lower = s.lowercased()
-            return (lower.hasSuffix(".") ? String(lower.dropLast()) : lower).split(separator: ".", omittingEmptySubsequences: false)
+            return (lower.hasSuffix(".") ? String(lower.dropLast()) : lower).split(
+                separator: ".", omittingEmptySubsequences: false)
         }
         let p = labels(pattern), n = labels(name)
         guard p.count == n.count, !p.isEmpty, !p.contains(where: \.isEmpty) else { return false }
@@ -668,7 +712,9 @@ final class DoTFrameHandler: ChannelInboundHandler {
             if let name = authentication.name {
                 return .tls("\(server): certificate name mismatch: the certificate does not name \(name)")
             }
-            return .tls("\(server): certificate name mismatch: the certificate does not name the address \(server.host) (give the name with --tls-name)")
+            return .tls(
+                "\(server): certificate name mismatch: the certificate does not name the address \(server.host) (give the name with --tls-name)"
+            )
         }
         if let sslError = error as? NIOSSLError {
             switch sslError {
@@ -676,7 +722,9 @@ final class DoTFrameHandler: ChannelInboundHandler {
                 if let problem = notes.problem { return .tls("\(server): \(problem)") }
                 return .tls("\(server): TLS handshake failed: \(inner)")
             case .uncleanShutdown:
-                if !handshakeDone { return .tls("\(server): connection closed during the TLS handshake (not a DNS-over-TLS server?)") }
+                if !handshakeDone {
+                    return .tls("\(server): connection closed during the TLS handshake (not a DNS-over-TLS server?)")
+                }
                 return .tcpFailure("\(server) (TLS): connection closed without close_notify")
             default:
                 return .tls("\(server): \(sslError)")

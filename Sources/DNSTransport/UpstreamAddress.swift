@@ -63,7 +63,8 @@ public struct UpstreamAddress: Sendable, Hashable, CustomStringConvertible {
         var port = defaultPort
         if let portText {
             guard !portText.isEmpty else { throw fail("empty port") }
-            guard portText.count <= 5, portText.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(portText) else {
+            guard portText.count <= 5, portText.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(portText)
+            else {
                 throw fail("port '\(portText)' is not a number")
             }
             guard (1...65_535).contains(value) else { throw fail("port \(value) is out of range 1…65535") }

@@ -4,5 +4,5 @@
 @_exported import DNSModel
 @_exported import DNSSECValidator
 @_exported import DNSTransport
-@_exported import Upstream
 @_exported import Logging
+@_exported import Upstream

@@ -149,7 +149,8 @@ public struct IPSecKey: Sendable, Hashable, CustomStringConvertible {
 
     /// Builds a key from its fields (checked the same way as RDATA).
     init(precedence: UInt8, gateway: IPSECKEYGateway, algorithm: UInt8, publicKey: [UInt8]) throws(IPSecKeyParseError) {
-        try self.init(IPSECKEYData(precedence: precedence, gateway: gateway, algorithm: algorithm, publicKey: publicKey))
+        try self.init(
+            IPSECKEYData(precedence: precedence, gateway: gateway, algorithm: algorithm, publicKey: publicKey))
     }
 
     /// Checks the key octets against the format their algorithm prescribes.
@@ -168,7 +169,9 @@ public struct IPSecKey: Sendable, Hashable, CustomStringConvertible {
                 expLen = Int(key[1]) << 8 | Int(key[2]); at = 3
             }
             guard expLen > 0 else { throw .badKey(algorithm: "RSA", reason: "zero-length exponent") }
-            guard key.count > at + expLen else { throw .badKey(algorithm: "RSA", reason: "exponent length \(expLen) leaves no modulus") }
+            guard key.count > at + expLen else {
+                throw .badKey(algorithm: "RSA", reason: "exponent length \(expLen) leaves no modulus")
+            }
             let exponent = Array(key[at..<(at + expLen)])
             let modulus = key[(at + expLen)...].drop(while: { $0 == 0 })
             guard let top = modulus.first else { throw .badKey(algorithm: "RSA", reason: "zero modulus") }
@@ -205,12 +208,16 @@ public struct IPSecKey: Sendable, Hashable, CustomStringConvertible {
 
     /// The RDATA in wire form.
     public var rdata: [UInt8] {
-        RData.ipseckey(IPSECKEYData(precedence: precedence, gateway: gateway, algorithm: algorithm.code, publicKey: publicKey)).wire
+        RData.ipseckey(
+            IPSECKEYData(precedence: precedence, gateway: gateway, algorithm: algorithm.code, publicKey: publicKey)
+        ).wire
     }
 
     /// RDATA in RFC 4025 §3.1 presentation format: `precedence gateway-type algorithm gateway base64-key`.
     public var description: String {
-        RData.ipseckey(IPSECKEYData(precedence: precedence, gateway: gateway, algorithm: algorithm.code, publicKey: publicKey)).description
+        RData.ipseckey(
+            IPSECKEYData(precedence: precedence, gateway: gateway, algorithm: algorithm.code, publicKey: publicKey)
+        ).description
     }
 
     /// The key in libreswan's `0s…` base64 notation (as in `leftrsasigkey=0s…`): `0s` followed by the base64 of the

@@ -14,7 +14,9 @@ extension IPSecKey {
         do {
             switch kind {
             case .none: throw KeyExportError(description: "the record carries no key (algorithm 0)")
-            case .opaque: throw KeyExportError(description: "key algorithm \(algorithm.code) is not assigned; its octets cannot be exported")
+            case .opaque:
+                throw KeyExportError(
+                    description: "key algorithm \(algorithm.code) is not assigned; its octets cannot be exported")
             case .rsa: der = try DER.rsaSPKI(rfc3110: publicKey).spki
             case .ecdsaP256, .ecdsaP384: der = try DER.ecSPKI(xy: publicKey)
             case .ed25519, .ed448: der = try DER.edSPKI(raw: publicKey)

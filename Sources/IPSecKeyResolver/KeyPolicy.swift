@@ -70,13 +70,17 @@ extension IPSecKey {
     /// The result is a record to publish, not a key anyone authenticated.
     public init(publishing pem: String, precedence: UInt8, gateway: IPSECKEYGateway) throws(KeyExportError) {
         let imported: ImportedPublicKey
-        do { imported = try PublicKeyImport.read(pem: pem) } catch { throw KeyExportError(description: error.description) }
+        do { imported = try PublicKeyImport.read(pem: pem) } catch {
+            throw KeyExportError(description: error.description)
+        }
         let algorithm: UInt8
         let octets: [UInt8]
         switch imported {
         case let .rsa(modulus, exponent):
             // RFC 3110 §2: a one-octet exponent length, or zero and a two-octet length.
-            let length: [UInt8] = exponent.count <= 255 ? [UInt8(exponent.count)]
+            let length: [UInt8] =
+                exponent.count <= 255
+                ? [UInt8(exponent.count)]
                 : [0, UInt8(exponent.count >> 8), UInt8(exponent.count & 0xFF)]
             guard exponent.count <= 0xFFFF else { throw KeyExportError(description: "RSA exponent is too long") }
             algorithm = 2; octets = length + exponent + modulus
@@ -97,7 +101,9 @@ extension IPSecKey {
         if t == "." || t.lowercased() == "none" { return .none }
         if let v4 = TextEncoding.fromIPv4(t) { return .ipv4(v4) }
         if t.hasColon {
-            guard let v6 = TextEncoding.fromIPv6(t) else { throw KeyExportError(description: "'\(text)' is not an IPv6 address") }
+            guard let v6 = TextEncoding.fromIPv6(t) else {
+                throw KeyExportError(description: "'\(text)' is not an IPv6 address")
+            }
             return .ipv6(v6)
         }
         if t.isDottedDigits { throw KeyExportError(description: "'\(text)' is not an IPv4 address") }

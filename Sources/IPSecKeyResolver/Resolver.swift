@@ -80,7 +80,8 @@ public enum IPSecKeyLookupError: Error, Sendable, CustomStringConvertible {
         case .insecure(let r): "insecure: \(r.message)"
         case .bogus(let r): "bogus: \(r.message)"
         case .indeterminate(let r): "indeterminate: \(r.message)"
-        case .malformedRecords(let e): "secure IPSECKEY RRset without a usable record: \(e.map(\.description).joined(separator: "; "))"
+        case .malformedRecords(let e):
+            "secure IPSECKEY RRset without a usable record: \(e.map(\.description).joined(separator: "; "))"
         }
     }
 }
@@ -105,50 +106,60 @@ public final class Resolver: Sendable {
         } else {
             for file in configuration.trustAnchorFiles {
                 do { anchors.add(try TrustAnchors.load(path: file, now: asOf)) } catch {
-                    let kind: ResolverSetupError.Kind = switch error.kind {
-                    case .fileNotFound: .fileNotFound
-                    case .unreadable: .fileUnreadable
-                    case .malformed, .empty: .malformedTrustAnchor
-                    }
+                    let kind: ResolverSetupError.Kind =
+                        switch error.kind {
+                        case .fileNotFound: .fileNotFound
+                        case .unreadable: .fileUnreadable
+                        case .malformed, .empty: .malformedTrustAnchor
+                        }
                     throw ResolverSetupError(kind: kind, message: "trust anchor \(error)")
                 }
             }
         }
         let conf = ResolvConf.load(logger: logger)
         let servers = configuration.upstreams ?? conf.servers
-        guard !servers.isEmpty else { throw ResolverSetupError(kind: .badConfiguration, message: "no upstream resolver") }
+        guard !servers.isEmpty else {
+            throw ResolverSetupError(kind: .badConfiguration, message: "no upstream resolver")
+        }
         let upstream: any DNSUpstream
         if let tls = configuration.tls {
             guard configuration.upstreams != nil else {
                 throw ResolverSetupError(kind: .badConfiguration, message: "DNS over TLS needs explicit upstreams")
             }
             do {
-                upstream = try TLSUpstream(servers: servers, authentication: tls, timeout: configuration.timeout ?? conf.timeout,
-                                           attempts: configuration.attempts ?? conf.attempts, logger: logger)
+                upstream = try TLSUpstream(
+                    servers: servers, authentication: tls, timeout: configuration.timeout ?? conf.timeout,
+                    attempts: configuration.attempts ?? conf.attempts, logger: logger)
             } catch {
                 // A CA file that cannot be read is missing input; one that OpenSSL cannot load is bad data.
-                let kind: ResolverSetupError.Kind = switch tls.caFile.map({ FileManager.default.isReadableFile(atPath: $0) }) {
-                case .some(false): .fileNotFound
-                case .some(true) where error.message.hasPrefix("cannot set up TLS"): .malformedTrustAnchor
-                default: .badConfiguration
-                }
+                let kind: ResolverSetupError.Kind =
+                    switch tls.caFile.map({ FileManager.default.isReadableFile(atPath: $0) }) {
+                    case .some(false): .fileNotFound
+                    case .some(true) where error.message.hasPrefix("cannot set up TLS"): .malformedTrustAnchor
+                    default: .badConfiguration
+                    }
                 throw ResolverSetupError(kind: kind, message: "DNS over TLS: \(error)")
             }
         } else {
-            upstream = NetworkUpstream(servers: servers, timeout: configuration.timeout ?? conf.timeout,
-                                       attempts: configuration.attempts ?? conf.attempts, tcpOnly: configuration.tcpOnly,
-                                       cookies: configuration.cookies, logger: logger)
+            upstream = NetworkUpstream(
+                servers: servers, timeout: configuration.timeout ?? conf.timeout,
+                attempts: configuration.attempts ?? conf.attempts, tcpOnly: configuration.tcpOnly,
+                cookies: configuration.cookies, logger: logger)
         }
-        self.init(upstream: upstream, anchors: anchors, validationTime: configuration.validationTime,
-                  limits: configuration.limits, logger: logger)
+        self.init(
+            upstream: upstream, anchors: anchors, validationTime: configuration.validationTime,
+            limits: configuration.limits, logger: logger)
     }
 
     /// A resolver over any upstream (an in-process test authority, a custom transport).
-    public init(upstream: any DNSUpstream, anchors: TrustAnchors, validationTime: UInt32? = nil,
-                limits: ValidatorLimits = ValidatorLimits(), logger: Logger) {
-        validator = Validator(upstream: upstream,
-                              configuration: ValidatorConfiguration(anchors: anchors, validationTime: validationTime, limits: limits),
-                              logger: logger)
+    public init(
+        upstream: any DNSUpstream, anchors: TrustAnchors, validationTime: UInt32? = nil,
+        limits: ValidatorLimits = ValidatorLimits(), logger: Logger
+    ) {
+        validator = Validator(
+            upstream: upstream,
+            configuration: ValidatorConfiguration(anchors: anchors, validationTime: validationTime, limits: limits),
+            logger: logger)
     }
 
     /// The validated answer for any name and type, with its verdict, reason and trace. Never throws.

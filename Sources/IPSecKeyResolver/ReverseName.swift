@@ -28,7 +28,8 @@ enum ReverseName {
     /// The `in-addr.arpa.` name of a 4-octet address; nil for any other length.
     static func ipv4(_ b: [UInt8]) -> DNSName? {
         guard b.count == 4 else { return nil }
-        return try? DNSName(labels: b.reversed().map { Array(String($0).utf8) } + [Array("in-addr".utf8), Array("arpa".utf8)])
+        return try? DNSName(
+            labels: b.reversed().map { Array(String($0).utf8) } + [Array("in-addr".utf8), Array("arpa".utf8)])
     }
 
     /// The `ip6.arpa.` name of a 16-octet address (one label per nibble); nil for any other length.

@@ -1,5 +1,6 @@
 import DNSCrypto
 import DNSModel
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,11 +26,13 @@ public struct TestHierarchy: Sendable {
 
     /// The anchor in IANA's RFC 7958 XML format.
     public var anchorXML: String {
-        var s = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<TrustAnchor id=\"TEST\" source=\"ipseckey-testbed\">\n<Zone>.</Zone>\n"
+        var s =
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<TrustAnchor id=\"TEST\" source=\"ipseckey-testbed\">\n<Zone>.</Zone>\n"
         for ds in rootDS {
             guard case .ds(let d)? = try? ds.parsed() else { continue }
             s += "<KeyDigest id=\"test-\(d.keyTag)\" validFrom=\"2000-01-01T00:00:00+00:00\">\n"
-            s += "<KeyTag>\(d.keyTag)</KeyTag>\n<Algorithm>\(d.algorithm)</Algorithm>\n<DigestType>\(d.digestType)</DigestType>\n"
+            s +=
+                "<KeyTag>\(d.keyTag)</KeyTag>\n<Algorithm>\(d.algorithm)</Algorithm>\n<DigestType>\(d.digestType)</DigestType>\n"
             s += "<Digest>\(TextEncoding.hex(d.digest, uppercase: true))</Digest>\n</KeyDigest>\n"
         }
         return s + "</TrustAnchor>\n"
@@ -43,8 +46,10 @@ public struct TestHierarchy: Sendable {
     /// Build a new hierarchy with signatures valid from `now - 1 h` to `now + 30 d`. `extra` records (absolute
     /// owner names) are added to the zone that holds their owner and signed with it; the IPSECKEY RRsets at the
     /// `tamper` names are changed after signing (bogus), as a forged answer would be.
-    public static func build(now: UInt32 = UInt32(time(nil)), extra: [ResourceRecord] = [],
-                             tamper: [DNSName] = []) throws -> TestHierarchy {
+    public static func build(
+        now: UInt32 = UInt32(time(nil)), extra: [ResourceRecord] = [],
+        tamper: [DNSName] = []
+    ) throws -> TestHierarchy {
         var b = try Builder(now: now)
         b.extra = extra
         b.tamper = tamper
@@ -143,21 +148,21 @@ struct Builder {
         var big = ""
         for i in 0..<16 { big += "big 3600 IN IPSECKEY \(10 + i) 1 2 192.0.2.\(i + 1) \(b64(rsaKey))\n" }
         ecdsa256.text = """
-        gw-none IN IPSECKEY 10 0 2 . \(b64(rsaKey))
-        gw-v4 IN IPSECKEY 10 1 2 192.0.2.38 \(b64(rsaKey))
-        gw-v6 IN IPSECKEY 10 2 2 2001:db8:0:8002::2000:1 \(b64(rsaKey))
-        gw-name IN IPSECKEY 10 3 2 gw.ecdsa256.test. \(b64(rsaKey))
-        key-rsa IN IPSECKEY 10 1 2 192.0.2.38 \(b64(rsaKey))
-        key-ecdsa256 IN IPSECKEY 10 1 3 192.0.2.38 \(b64(p256Key))
-        key-ecdsa384 IN IPSECKEY 10 1 3 192.0.2.38 \(b64(p384Key))
-        key-ed25519 IN IPSECKEY 10 1 4 192.0.2.38 \(b64(ed25519Key))
-        key-ed448 IN IPSECKEY 10 1 4 192.0.2.38 \(b64(ed448Key))
-        key-dsa IN IPSECKEY 10 1 1 192.0.2.38 \(b64(dsaKey))
-        key-none IN IPSECKEY 10 1 0 192.0.2.38
-        key-unknown IN IPSECKEY 10 1 200 192.0.2.38 AQIDBA==
-        key-bad-ecdsa IN IPSECKEY 10 1 3 192.0.2.38 \(b64(Array(p256Key.prefix(50))))
-        \(big)
-        """
+            gw-none IN IPSECKEY 10 0 2 . \(b64(rsaKey))
+            gw-v4 IN IPSECKEY 10 1 2 192.0.2.38 \(b64(rsaKey))
+            gw-v6 IN IPSECKEY 10 2 2 2001:db8:0:8002::2000:1 \(b64(rsaKey))
+            gw-name IN IPSECKEY 10 3 2 gw.ecdsa256.test. \(b64(rsaKey))
+            key-rsa IN IPSECKEY 10 1 2 192.0.2.38 \(b64(rsaKey))
+            key-ecdsa256 IN IPSECKEY 10 1 3 192.0.2.38 \(b64(p256Key))
+            key-ecdsa384 IN IPSECKEY 10 1 3 192.0.2.38 \(b64(p384Key))
+            key-ed25519 IN IPSECKEY 10 1 4 192.0.2.38 \(b64(ed25519Key))
+            key-ed448 IN IPSECKEY 10 1 4 192.0.2.38 \(b64(ed448Key))
+            key-dsa IN IPSECKEY 10 1 1 192.0.2.38 \(b64(dsaKey))
+            key-none IN IPSECKEY 10 1 0 192.0.2.38
+            key-unknown IN IPSECKEY 10 1 200 192.0.2.38 AQIDBA==
+            key-bad-ecdsa IN IPSECKEY 10 1 3 192.0.2.38 \(b64(Array(p256Key.prefix(50))))
+            \(big)
+            """
         var sub = secure("sub.ecdsa256.test.", 15)
         sub.text = "gw.a.b 3600 IN IPSECKEY 10 1 4 192.0.2.38 \(b64(ed25519Key))\n"
         ecdsa256.children = [sub]
@@ -166,18 +171,20 @@ struct Builder {
         var chain = ""
         for i in 1...12 { chain += "chain\(i) IN CNAME \(i == 12 ? "gw.ecdsa256.test." : "chain\(i + 1)")\n" }
         nsec.text = """
-        *.wild IN IPSECKEY 10 1 4 192.0.2.38 \(b64(ed25519Key))
-        host IN A 192.0.2.20
-        cname IN CNAME gw.ecdsa256.test.
-        cname-insecure IN CNAME gw.unsigned.test.
-        cname-bogus IN CNAME gw.tampered.test.
-        cname-nx IN CNAME nxdomain.ecdsa256.test.
-        loop1 IN CNAME loop2
-        loop2 IN CNAME loop1
-        alias IN DNAME ed25519.test.
-        \(chain)
-        """
-        var nsec3 = Def(name: "nsec3.test.", algorithm: 13, denial: .nsec3(iterations: 0, salt: [0xaa, 0xbb, 0xcc, 0xdd], optOut: false))
+            *.wild IN IPSECKEY 10 1 4 192.0.2.38 \(b64(ed25519Key))
+            host IN A 192.0.2.20
+            cname IN CNAME gw.ecdsa256.test.
+            cname-insecure IN CNAME gw.unsigned.test.
+            cname-bogus IN CNAME gw.tampered.test.
+            cname-nx IN CNAME nxdomain.ecdsa256.test.
+            loop1 IN CNAME loop2
+            loop2 IN CNAME loop1
+            alias IN DNAME ed25519.test.
+            \(chain)
+            """
+        var nsec3 = Def(
+            name: "nsec3.test.", algorithm: 13,
+            denial: .nsec3(iterations: 0, salt: [0xaa, 0xbb, 0xcc, 0xdd], optOut: false))
         nsec3.text = "*.wild IN IPSECKEY 10 1 4 192.0.2.38 \(b64(ed25519Key))\nhost IN A 192.0.2.20\n"
         var optout = Def(name: "optout.test.", algorithm: 13, denial: .nsec3(iterations: 0, salt: [], optOut: true))
         optout.children = [Def(name: "insecure.optout.test.", algorithm: nil)]
@@ -191,7 +198,8 @@ struct Builder {
         nsec.text += "rate IN CNAME dev.nsec.test.\n"
         // Wildcard and deep names whose DS questions below the signer the upstream refuses.
         var refuse = secure("refuse-ds.test.", 13)
-        refuse.text = "*.wild IN IPSECKEY 10 1 4 192.0.2.38 \(b64(ed25519Key))\ngw.a.b IN IPSECKEY 10 1 4 192.0.2.38 \(b64(ed25519Key))\n"
+        refuse.text =
+            "*.wild IN IPSECKEY 10 1 4 192.0.2.38 \(b64(ed25519Key))\ngw.a.b IN IPSECKEY 10 1 4 192.0.2.38 \(b64(ed25519Key))\n"
         refuse.refuseDS = ["wild.refuse-ds.test.", "b.refuse-ds.test.", "a.b.refuse-ds.test."]
         // 40 honest keys served in random order; a DS set of 40 whose only usable record is the last.
         var manyKeys = secure("manykeys.test.", 13); manyKeys.extraZSKs = 38; manyKeys.shuffleKeys = true
@@ -210,34 +218,39 @@ struct Builder {
         var sha384 = secure("ds-sha384.test.", 13); sha384.digests = [4]
         var keytrap = broken("keytrap.test.", .keyTrap, alg: 8); keytrap.rsaBits = 1024
 
-        let test = Def(name: "test.", algorithm: 13, denial: .nsec3(iterations: 0, salt: [], optOut: false), children: [
-            secure("rsasha1.test.", 5),
-            Def(name: "rsasha1-nsec3.test.", algorithm: 7, denial: .nsec3(iterations: 0, salt: [], optOut: false)),
-            secure("rsasha256.test.", 8), secure("rsasha512.test.", 10), ecdsa256, secure("ecdsa384.test.", 14),
-            secure("ed25519.test.", 15), secure("ed448.test.", 16), sha1, sha384,
-            broken("ds-sha1-ignored.test.", .sha1Ignored), nsec, nsec3, optout,
-            Def(name: "unsigned.test.", algorithm: nil, children: [island]),
-            refuse, manyKeys, manyDS, revokedZSK,
-            broken("unsupported-alg.test.", .unsupportedAlgorithm),
-            broken("unsupported-digest.test.", .unsupportedDigest),
-            Def(name: "nsec3-iter.test.", algorithm: 13, denial: .nsec3(iterations: 200, salt: [1, 2], optOut: false)),
-            broken("expired.test.", .expired), broken("future.test.", .future), broken("tampered.test.", .tampered),
-            broken("stripped.test.", .stripped), broken("dsmismatch.test.", .dsMismatch),
-            broken("wrongsigner.test.", .wrongSigner), broken("kskonly-missing.test.", .kskOnlyMissing),
-            broken("forged-denial.test.", .forgedDenial), nowild, keytrap,
-            broken("bogus-unsigned.test.", .bogusUnsigned), revoked,
-        ])
+        let test = Def(
+            name: "test.", algorithm: 13, denial: .nsec3(iterations: 0, salt: [], optOut: false),
+            children: [
+                secure("rsasha1.test.", 5),
+                Def(name: "rsasha1-nsec3.test.", algorithm: 7, denial: .nsec3(iterations: 0, salt: [], optOut: false)),
+                secure("rsasha256.test.", 8), secure("rsasha512.test.", 10), ecdsa256, secure("ecdsa384.test.", 14),
+                secure("ed25519.test.", 15), secure("ed448.test.", 16), sha1, sha384,
+                broken("ds-sha1-ignored.test.", .sha1Ignored), nsec, nsec3, optout,
+                Def(name: "unsigned.test.", algorithm: nil, children: [island]),
+                refuse, manyKeys, manyDS, revokedZSK,
+                broken("unsupported-alg.test.", .unsupportedAlgorithm),
+                broken("unsupported-digest.test.", .unsupportedDigest),
+                Def(
+                    name: "nsec3-iter.test.", algorithm: 13,
+                    denial: .nsec3(iterations: 200, salt: [1, 2], optOut: false)),
+                broken("expired.test.", .expired), broken("future.test.", .future), broken("tampered.test.", .tampered),
+                broken("stripped.test.", .stripped), broken("dsmismatch.test.", .dsMismatch),
+                broken("wrongsigner.test.", .wrongSigner), broken("kskonly-missing.test.", .kskOnlyMissing),
+                broken("forged-denial.test.", .forgedDenial), nowild, keytrap,
+                broken("bogus-unsigned.test.", .bogusUnsigned), revoked,
+            ])
         var rev4 = secure("2.0.192.in-addr.arpa.", 8)
         rev4.text = """
-        38 7200 IN IPSECKEY ( 10 1 2 192.0.2.38 AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ== )
-        38 7200 IN IPSECKEY ( 10 0 2 . AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ== )
-        38 7200 IN IPSECKEY ( 10 1 2 192.0.2.3 AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ== )
-        38 7200 IN IPSECKEY ( 10 3 2 mygateway.example.com. AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ== )
-        38 7200 IN IPSECKEY ( 10 2 2 2001:0DB8:0:8002::2000:1 AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ== )
-        10 3600 IN IPSECKEY 10 1 4 192.0.2.10 \(b64(ed25519Key))
-        """
+            38 7200 IN IPSECKEY ( 10 1 2 192.0.2.38 AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ== )
+            38 7200 IN IPSECKEY ( 10 0 2 . AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ== )
+            38 7200 IN IPSECKEY ( 10 1 2 192.0.2.3 AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ== )
+            38 7200 IN IPSECKEY ( 10 3 2 mygateway.example.com. AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ== )
+            38 7200 IN IPSECKEY ( 10 2 2 2001:0DB8:0:8002::2000:1 AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ== )
+            10 3600 IN IPSECKEY 10 1 4 192.0.2.10 \(b64(ed25519Key))
+            """
         var rev6 = secure("8.b.d.0.1.0.0.2.ip6.arpa.", 15)
-        rev6.text = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0 3600 IN IPSECKEY 10 2 4 2001:db8::1 \(b64(ed25519Key))\n"
+        rev6.text =
+            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0 3600 IN IPSECKEY 10 2 4 2001:db8::1 \(b64(ed25519Key))\n"
         let arpa = Def(name: "arpa.", algorithm: 13, standard: false, children: [rev4, rev6])
         var root = Def(name: ".", algorithm: 8, children: [test, arpa, Def(name: "insecure.", algorithm: nil)])
         root.standard = false
@@ -255,8 +268,9 @@ struct Builder {
         var built = try build(root)
         // Wrong signer: the child's IPSECKEY re-signed by test.'s ZSK, naming test. as signer.
         if let ti = built.zones.firstIndex(where: { $0.apex.description == "test." }),
-           let wi = built.zones.firstIndex(where: { $0.apex.description == "wrongsigner.test." }),
-           let testKeys = built.zones[ti].keys {
+            let wi = built.zones.firstIndex(where: { $0.apex.description == "wrongsigner.test." }),
+            let testKeys = built.zones[ti].keys
+        {
             let key = RRsetKey(name: try DNSName("gw.wrongsigner.test."), type: .ipseckey)
             try built.zones[wi].resign(key, with: testKeys.zsk, signer: built.zones[ti].apex)
         }
@@ -276,10 +290,10 @@ struct Builder {
             delegation += c.ds
         }
         var text = """
-        @ 3600 IN SOA ns1 hostmaster 2026112601 7200 3600 1209600 300
-        @ 3600 IN NS ns1
-        ns1 3600 IN A 127.0.0.1
-        """ + "\n"
+            @ 3600 IN SOA ns1 hostmaster 2026112601 7200 3600 1209600 300
+            @ 3600 IN NS ns1
+            ns1 3600 IN A 127.0.0.1
+            """ + "\n"
         if def.standard { text += standardText(def.name) + "\n" }
         text += def.text
         var records = try ZoneText.records(text, origin: apex)
@@ -295,26 +309,36 @@ struct Builder {
                 extraKeys = []
                 let fake = DNSKEYData(flags: 257, algorithm: 253, publicKey: SecureRandom.bytes(64))
                 records.append(ResourceRecord(name: apex, ttl: 3600, .dnskey(fake)))
-                let zone = try SignedZone(apex: apex, records: records, keys: nil, denial: nil,
-                                          inception: inception, expiration: expiration)
+                let zone = try SignedZone(
+                    apex: apex, records: records, keys: nil, denial: nil,
+                    inception: inception, expiration: expiration)
                 let ds = makeDS(owner: apex, dnskeyRDATA: fake.rdata)
                 return Built(zones: zones + [zone], ds: [ResourceRecord(name: apex, ttl: 3600, .ds(ds))], ksk: nil)
             }
             keys = try ZoneKeys(algorithm: alg, rsaBits: def.rsaBits, kskFlags: def.kskFlags, zskFlags: def.zskFlags)
-            if def.breakage == .keyTrap, let zsk = keys?.zsk { extraKeys = Self.collidingKeys(zsk.dnskeyRDATA, count: 40) }
-            for _ in 0..<def.extraZSKs { extraKeys.append(try SigningKey(algorithm: alg, flags: 256, bits: def.rsaBits).dnskeyRDATA) }
+            if def.breakage == .keyTrap, let zsk = keys?.zsk {
+                extraKeys = Self.collidingKeys(zsk.dnskeyRDATA, count: 40)
+            }
+            for _ in 0..<def.extraZSKs {
+                extraKeys.append(try SigningKey(algorithm: alg, flags: 256, bits: def.rsaBits).dnskeyRDATA)
+            }
         }
-        var zone = try SignedZone(apex: apex, records: records, keys: keys, denial: def.denial,
-                                  inception: inception, expiration: expiration, extraDNSKEYs: extraKeys)
+        var zone = try SignedZone(
+            apex: apex, records: records, keys: keys, denial: def.denial,
+            inception: inception, expiration: expiration, extraDNSKEYs: extraKeys)
         zone.shuffleDNSKEYs = def.shuffleKeys
         zone.refusedDSQuestions = Set(try def.refuseDS.map { try DNSName($0) })
         let gw = RRsetKey(name: try apex.prepending(Array("gw".utf8)), type: .ipseckey)
         var dsRecords: [ResourceRecord] = []
         if let keys {
             dsRecords = (0..<def.unusableDSFirst).map { _ in
-                ResourceRecord(name: apex, ttl: 3600, .ds(makeDS(owner: apex, dnskeyRDATA: keys.ksk.dnskeyRDATA, digestType: 3)))
+                ResourceRecord(
+                    name: apex, ttl: 3600, .ds(makeDS(owner: apex, dnskeyRDATA: keys.ksk.dnskeyRDATA, digestType: 3)))
             }
-            dsRecords += def.digests.map { ResourceRecord(name: apex, ttl: 3600, .ds(makeDS(owner: apex, dnskeyRDATA: keys.ksk.dnskeyRDATA, digestType: $0))) }
+            dsRecords += def.digests.map {
+                ResourceRecord(
+                    name: apex, ttl: 3600, .ds(makeDS(owner: apex, dnskeyRDATA: keys.ksk.dnskeyRDATA, digestType: $0)))
+            }
         }
         for name in tamper where name.isSubdomain(of: apex) && !cuts.contains(where: { name.isSubdomain(of: $0) }) {
             zone.tamper(RRsetKey(name: name, type: .ipseckey))
@@ -327,14 +351,18 @@ struct Builder {
         case .stripped: zone.strip(gw)
         case .dsMismatch:
             let other = try SigningKey(algorithm: 13, flags: 257)
-            dsRecords = [ResourceRecord(name: apex, ttl: 3600, .ds(makeDS(owner: apex, dnskeyRDATA: other.dnskeyRDATA)))]
+            dsRecords = [
+                ResourceRecord(name: apex, ttl: 3600, .ds(makeDS(owner: apex, dnskeyRDATA: other.dnskeyRDATA)))
+            ]
         case .wrongSigner: break  // done once the parent's keys exist
         case .kskOnlyMissing:
             if let keys { try zone.resign(RRsetKey(name: apex, type: .dnskey), with: keys.zsk, signer: apex) }
         case .forgedDenial: zone.forgeDenial = true
         case .noWildcardProof: zone.omitWildcardProof = true
         case .keyTrap:
-            if let set = zone.rrsets[gw], let real = zone.signatures[gw]?.first, case .rrsig(var sig)? = try? real.parsed() {
+            if let set = zone.rrsets[gw], let real = zone.signatures[gw]?.first,
+                case .rrsig(var sig)? = try? real.parsed()
+            {
                 var flood: [ResourceRecord] = []
                 for _ in 0..<40 {
                     sig.signature = SecureRandom.bytes(sig.signature.count)
@@ -344,12 +372,18 @@ struct Builder {
             }
         case .bogusUnsigned: zone.stripAllDNSSEC()
         case .unsupportedDigest:
-            dsRecords = [ResourceRecord(name: apex, ttl: 3600, .ds(makeDS(owner: apex, dnskeyRDATA: keys!.ksk.dnskeyRDATA, digestType: 3)))]
+            dsRecords = [
+                ResourceRecord(
+                    name: apex, ttl: 3600, .ds(makeDS(owner: apex, dnskeyRDATA: keys!.ksk.dnskeyRDATA, digestType: 3)))
+            ]
         case .sha1Ignored:
             var wrong = makeDS(owner: apex, dnskeyRDATA: keys!.ksk.dnskeyRDATA, digestType: 2)
             wrong.digest = SecureRandom.bytes(32)
-            dsRecords = [ResourceRecord(name: apex, ttl: 3600, .ds(makeDS(owner: apex, dnskeyRDATA: keys!.ksk.dnskeyRDATA, digestType: 1))),
-                         ResourceRecord(name: apex, ttl: 3600, .ds(wrong))]
+            dsRecords = [
+                ResourceRecord(
+                    name: apex, ttl: 3600, .ds(makeDS(owner: apex, dnskeyRDATA: keys!.ksk.dnskeyRDATA, digestType: 1))),
+                ResourceRecord(name: apex, ttl: 3600, .ds(wrong)),
+            ]
         }
         let ksk = keys.map { ResourceRecord(name: apex, type: .dnskey, ttl: 3600, rdata: $0.ksk.dnskeyRDATA) }
         return Built(zones: zones + [zone], ds: dsRecords, ksk: ksk)

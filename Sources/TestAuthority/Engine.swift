@@ -28,8 +28,9 @@ public struct AnswerEngine: Sendable {
 
     /// Build the response to a query message.
     public func respond(to query: Message) -> Message {
-        var response = Message(id: query.id, flags: [.qr, .ra], opcode: query.opcode, rcode: .noError,
-                               questions: query.questions)
+        var response = Message(
+            id: query.id, flags: [.qr, .ra], opcode: query.opcode, rcode: .noError,
+            questions: query.questions)
         if query.flags.contains(.rd) { response.flags.insert(.rd) }
         if query.flags.contains(.cd) { response.flags.insert(.cd) }
         let dnssecOK = query.edns?.dnssecOK ?? false
@@ -69,8 +70,11 @@ public struct AnswerEngine: Sendable {
         var authority: [ResourceRecord] = []
         mutating func add(_ records: [ResourceRecord], authority toAuthority: Bool = false) {
             for r in records {
-                if toAuthority { if !authority.contains(r) { authority.append(r) } }
-                else if !answer.contains(r) { answer.append(r) }
+                if toAuthority {
+                    if !authority.contains(r) { authority.append(r) }
+                } else if !answer.contains(r) {
+                    answer.append(r)
+                }
             }
         }
     }
@@ -82,7 +86,11 @@ public struct AnswerEngine: Sendable {
         var out = set.records
         if zone.shuffleDNSKEYs && key.type == .dnskey { out.shuffle() }
         if dnssecOK { out += zone.signatures[key] ?? [] }
-        if let owner { out = out.map { var r = $0; r.name = owner; return r } }
+        if let owner {
+            out = out.map {
+                var r = $0; r.name = owner; return r
+            }
+        }
         return out
     }
 
@@ -128,8 +136,12 @@ public struct AnswerEngine: Sendable {
             if zone.rrsets[wkey] != nil || (type != .cname && zone.rrsets[wcname] != nil) {
                 let key = zone.rrsets[wkey] != nil ? wkey : wcname
                 s.add(rrsetRecords(zone, key, dnssecOK: dnssecOK, owner: name))
-                if dnssecOK && !zone.omitWildcardProof { s.add(Proofs(zone: zone).wildcardAnswer(name, ce), authority: true) }
-                if key == wcname, case .cname(let t)? = try? zone.rrsets[wcname]!.records[0].parsed() { return .follow(t) }
+                if dnssecOK && !zone.omitWildcardProof {
+                    s.add(Proofs(zone: zone).wildcardAnswer(name, ce), authority: true)
+                }
+                if key == wcname, case .cname(let t)? = try? zone.rrsets[wcname]!.records[0].parsed() {
+                    return .follow(t)
+                }
                 return .done
             }
             addNegative(zone, &s, dnssecOK: dnssecOK) { $0.wildcardNoData(name, ce) }

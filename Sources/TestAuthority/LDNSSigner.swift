@@ -2,6 +2,7 @@ internal import CLDNS
 internal import COpenSSL
 import DNSCrypto
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -54,7 +55,9 @@ public final class SigningKey: @unchecked Sendable {
     /// Sign one RRset. `records` are the RRset's records in uncompressed wire form (owner, type, class, TTL,
     /// RDLENGTH, RDATA); `signer` is the zone name in wire form. Returns the RRSIG record in wire form.
     /// ldns puts the records in canonical form and order itself.
-    public func sign(records: [[UInt8]], signer: [UInt8], inception: UInt32, expiration: UInt32) throws(CryptoError) -> [UInt8] {
+    public func sign(
+        records: [[UInt8]], signer: [UInt8], inception: UInt32, expiration: UInt32
+    ) throws(CryptoError) -> [UInt8] {
         lock.lock()
         defer { lock.unlock() }
         guard let list = ldns_rr_list_new() else { throw .library("out of memory") }
@@ -66,11 +69,13 @@ public final class SigningKey: @unchecked Sendable {
                 ldns_wire2rr(&rr, buf.baseAddress, buf.count, &pos, LDNS_SECTION_ANSWER)
             }
             guard status == LDNS_STATUS_OK, let rr else {
-                throw .library("ldns could not read a record to sign: \(String(cString: ldns_get_errorstr_by_id(status)))")
+                throw .library(
+                    "ldns could not read a record to sign: \(String(cString: ldns_get_errorstr_by_id(status)))")
             }
             _ = ldns_rr_list_push_rr(list, rr)
         }
-        guard let owner = signer.withUnsafeBufferPointer({ ldns_dname_new_frm_data(UInt16($0.count), $0.baseAddress) }) else {
+        guard let owner = signer.withUnsafeBufferPointer({ ldns_dname_new_frm_data(UInt16($0.count), $0.baseAddress) })
+        else {
             throw .library("ldns could not read the signer name")
         }
         ldns_key_set_pubkey_owner(key, owner)

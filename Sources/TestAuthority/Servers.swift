@@ -44,13 +44,16 @@ public final class LoopbackServer: Sendable {
 
     /// Start on `host` (a loopback address) and `port` (0: an ephemeral port). `tamper`, for tests of hostile
     /// paths, sees every reply (and whether it goes over UDP) and returns what is sent instead (nil: nothing).
-    public static func start(engine: AnswerEngine, host: String = "127.0.0.1", port: Int = 0,
-                             delay: Duration = .zero, tamper: Tamper? = nil) async throws -> LoopbackServer {
+    public static func start(
+        engine: AnswerEngine, host: String = "127.0.0.1", port: Int = 0,
+        delay: Duration = .zero, tamper: Tamper? = nil
+    ) async throws -> LoopbackServer {
         guard host.hasPrefix("127.") || host == "::1" else {
             throw TestAuthorityError("the test authority listens on loopback only, not \(host)")
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let delayNanos = Int64(delay.components.seconds) * 1_000_000_000 + Int64(delay.components.attoseconds / 1_000_000_000)
+        let delayNanos =
+            Int64(delay.components.seconds) * 1_000_000_000 + Int64(delay.components.attoseconds / 1_000_000_000)
         let handlerDelay = TimeAmount.nanoseconds(delayNanos)
         // With an ephemeral port, UDP picks it and TCP must get the same number; if that TCP port is taken (another
         // test's connection), start over with a new one.
@@ -59,15 +62,19 @@ public final class LoopbackServer: Sendable {
             attempt += 1
             let udp = try await DatagramBootstrap(group: group)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                .channelInitializer { ch in ch.pipeline.addHandler(UDPHandler(engine: engine, delay: handlerDelay, tamper: tamper)) }
+                .channelInitializer { ch in
+                    ch.pipeline.addHandler(UDPHandler(engine: engine, delay: handlerDelay, tamper: tamper))
+                }
                 .bind(host: host, port: port).get()
             let boundPort = udp.localAddress?.port ?? port
             do {
                 let tcp = try await ServerBootstrap(group: group)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .childChannelInitializer { ch in
-                        ch.pipeline.addHandlers([ByteToMessageHandler(LengthPrefixDecoder()),
-                                                 TCPHandler(engine: engine, delay: handlerDelay, tamper: tamper)])
+                        ch.pipeline.addHandlers([
+                            ByteToMessageHandler(LengthPrefixDecoder()),
+                            TCPHandler(engine: engine, delay: handlerDelay, tamper: tamper),
+                        ])
                     }
                     .bind(host: host, port: boundPort).get()
                 return LoopbackServer(host: host, port: boundPort, udp: udp, tcp: tcp, group: group)
@@ -100,7 +107,8 @@ struct LengthPrefixDecoder: ByteToMessageDecoder {
     typealias InboundOut = ByteBuffer
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self),
-              buffer.readableBytes >= 2 + Int(length) else { return .needMoreData }
+            buffer.readableBytes >= 2 + Int(length)
+        else { return .needMoreData }
         buffer.moveReaderIndex(forwardBy: 2)
         context.fireChannelRead(wrapInboundOut(buffer.readSlice(length: Int(length))!))
         return .continue
@@ -124,14 +132,17 @@ final class UDPHandler: ChannelInboundHandler, Sendable {
     let engine: AnswerEngine
     let delay: TimeAmount
     let tamper: Tamper?
-    init(engine: AnswerEngine, delay: TimeAmount, tamper: Tamper?) { self.engine = engine; self.delay = delay; self.tamper = tamper }
+    init(engine: AnswerEngine, delay: TimeAmount, tamper: Tamper?) {
+        self.engine = engine; self.delay = delay; self.tamper = tamper
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         let bytes = Array(envelope.data.readableBytesView)
         guard var reply = answer(engine, bytes, udp: true) else { return }
         if let tamper { guard let changed = tamper(reply, true) else { return }; reply = changed }
-        let out = AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: context.channel.allocator.buffer(bytes: reply))
+        let out = AddressedEnvelope(
+            remoteAddress: envelope.remoteAddress, data: context.channel.allocator.buffer(bytes: reply))
         let channel = context.channel
         if delay > .zero {
             context.eventLoop.scheduleTask(in: delay) { channel.writeAndFlush(out, promise: nil) }
@@ -147,13 +158,17 @@ final class TCPHandler: ChannelInboundHandler, Sendable {
     let engine: AnswerEngine
     let delay: TimeAmount
     let tamper: Tamper?
-    init(engine: AnswerEngine, delay: TimeAmount, tamper: Tamper?) { self.engine = engine; self.delay = delay; self.tamper = tamper }
+    init(engine: AnswerEngine, delay: TimeAmount, tamper: Tamper?) {
+        self.engine = engine; self.delay = delay; self.tamper = tamper
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = Array(unwrapInboundIn(data).readableBytesView)
         guard var reply = answer(engine, bytes, udp: false) else { context.close(promise: nil); return }
         if let tamper {
-            guard let changed = tamper(reply, false), changed.count <= Int(UInt16.max) else { context.close(promise: nil); return }
+            guard let changed = tamper(reply, false), changed.count <= Int(UInt16.max) else {
+                context.close(promise: nil); return
+            }
             reply = changed
         }
         var buffer = context.channel.allocator.buffer(capacity: reply.count + 2)

@@ -11,7 +11,9 @@ public enum Denial: Sendable, Hashable {
 public struct ZoneKeys: Sendable {
     public let ksk: SigningKey
     public let zsk: SigningKey
-    public init(algorithm: UInt8, rsaBits: UInt16 = 2048, kskFlags: UInt16 = 257, zskFlags: UInt16 = 256) throws(CryptoError) {
+    public init(
+        algorithm: UInt8, rsaBits: UInt16 = 2048, kskFlags: UInt16 = 257, zskFlags: UInt16 = 256
+    ) throws(CryptoError) {
         ksk = try SigningKey(algorithm: algorithm, flags: kskFlags, bits: rsaBits)
         zsk = try SigningKey(algorithm: algorithm, flags: zskFlags, bits: rsaBits)
     }
@@ -25,8 +27,9 @@ public func makeDS(owner: DNSName, dnskeyRDATA: [UInt8], digestType: UInt8 = 2) 
     case .none: digest = SecureRandom.bytes(32)
     }
     let algorithm = dnskeyRDATA.count > 3 ? dnskeyRDATA[3] : 0
-    return DSData(keyTag: DNSKEYData.keyTag(rdata: dnskeyRDATA), algorithm: algorithm, digestType: digestType,
-                  digest: digest)
+    return DSData(
+        keyTag: DNSKEYData.keyTag(rdata: dnskeyRDATA), algorithm: algorithm, digestType: digestType,
+        digest: digest)
 }
 
 /// One zone of the test hierarchy, signed (or not) and ready to be served.
@@ -60,8 +63,10 @@ public struct SignedZone: Sendable {
     public var isSigned: Bool { keys != nil }
 
     /// Sign `records` (SOA, NS, data, delegations with their DS and glue) as zone `apex`. Unsigned when `keys` is nil.
-    public init(apex: DNSName, records: [ResourceRecord], keys: ZoneKeys?, denial: Denial?,
-                inception: UInt32, expiration: UInt32, extraDNSKEYs: [[UInt8]] = []) throws(CryptoError) {
+    public init(
+        apex: DNSName, records: [ResourceRecord], keys: ZoneKeys?, denial: Denial?,
+        inception: UInt32, expiration: UInt32, extraDNSKEYs: [[UInt8]] = []
+    ) throws(CryptoError) {
         self.apex = apex
         self.keys = keys
         self.denial = keys == nil ? nil : denial
@@ -110,11 +115,16 @@ public struct SignedZone: Sendable {
     }
 
     /// Sign one RRset with a key, with the zone's validity window unless told otherwise.
-    public func sign(_ set: RRset, with key: SigningKey, signer: DNSName? = nil, inception: UInt32? = nil,
-                     expiration: UInt32? = nil) throws(CryptoError) -> ResourceRecord {
-        let wire = try key.sign(records: set.records.map(\.wire), signer: (signer ?? apex).wire,
-                                inception: inception ?? self.inception, expiration: expiration ?? self.expiration)
-        do { return try ResourceRecord(wire: wire) } catch { throw .library("ldns produced an unreadable RRSIG: \(error)") }
+    public func sign(
+        _ set: RRset, with key: SigningKey, signer: DNSName? = nil, inception: UInt32? = nil,
+        expiration: UInt32? = nil
+    ) throws(CryptoError) -> ResourceRecord {
+        let wire = try key.sign(
+            records: set.records.map(\.wire), signer: (signer ?? apex).wire,
+            inception: inception ?? self.inception, expiration: expiration ?? self.expiration)
+        do { return try ResourceRecord(wire: wire) } catch {
+            throw .library("ldns produced an unreadable RRSIG: \(error)")
+        }
     }
 
     private func types(at name: DNSName) -> [RRType] {
@@ -128,18 +138,21 @@ public struct SignedZone: Sendable {
             let next = owners[(i + 1) % owners.count]
             let bitmap = TypeBitmap(types(at: owner) + [.nsec, .rrsig])
             let rr = ResourceRecord(name: owner, ttl: negativeTTL, .nsec(NSECData(nextName: next, types: bitmap)))
-            rrsets[RRsetKey(name: owner, type: .nsec)] = RRset(name: owner, type: .nsec, ttl: negativeTTL, rdatas: [rr.rdata])
+            rrsets[RRsetKey(name: owner, type: .nsec)] = RRset(
+                name: owner, type: .nsec, ttl: negativeTTL, rdatas: [rr.rdata])
         }
     }
 
     private mutating func buildNSEC3(iterations: UInt16, salt: [UInt8], optOut: Bool) throws(CryptoError) {
         let param = RData.nsec3param(NSEC3PARAMData(hashAlgorithm: 1, flags: 0, iterations: iterations, salt: salt))
-        rrsets[RRsetKey(name: apex, type: .nsec3param)] = RRset(name: apex, type: .nsec3param, ttl: 0, rdatas: [param.wire])
+        rrsets[RRsetKey(name: apex, type: .nsec3param)] = RRset(
+            name: apex, type: .nsec3param, ttl: 0, rdatas: [param.wire])
         var chain: [(hash: [UInt8], owner: DNSName)] = []
         for name in names {
             let here = types(at: name)
             if optOut, cuts.contains(name), !here.contains(.ds) { continue }
-            chain.append((NSEC3Hash.hash(canonicalName: name.lowercased.wire, salt: salt, iterations: Int(iterations)), name))
+            chain.append(
+                (NSEC3Hash.hash(canonicalName: name.lowercased.wire, salt: salt, iterations: Int(iterations)), name))
         }
         chain.sort { $0.hash.lexicographicallyPrecedes($1.hash) }
         nsec3Chain = chain
@@ -148,11 +161,13 @@ public struct SignedZone: Sendable {
             var here = types(at: entry.owner)
             let insecureCut = cuts.contains(entry.owner) && !here.contains(.ds)
             if !here.isEmpty && !insecureCut { here.append(.rrsig) }
-            let data = NSEC3Data(hashAlgorithm: 1, flags: optOut ? 1 : 0, iterations: iterations, salt: salt,
-                                 nextHashedOwner: next, types: TypeBitmap(here))
+            let data = NSEC3Data(
+                hashAlgorithm: 1, flags: optOut ? 1 : 0, iterations: iterations, salt: salt,
+                nextHashedOwner: next, types: TypeBitmap(here))
             let owner = hashedOwner(entry.hash)
-            rrsets[RRsetKey(name: owner, type: .nsec3)] = RRset(name: owner, type: .nsec3, ttl: negativeTTL,
-                                                                 rdatas: [RData.nsec3(data).wire])
+            rrsets[RRsetKey(name: owner, type: .nsec3)] = RRset(
+                name: owner, type: .nsec3, ttl: negativeTTL,
+                rdatas: [RData.nsec3(data).wire])
         }
     }
 
@@ -165,14 +180,19 @@ public struct SignedZone: Sendable {
     /// Replace an RRset's signatures by ones made with a different window (expired / not yet valid).
     public mutating func resign(_ key: RRsetKey, inception: UInt32, expiration: UInt32) throws(CryptoError) {
         guard let set = rrsets[key], let keys else { return }
-        signatures[key] = [try sign(set, with: key.type == .dnskey ? keys.ksk : keys.zsk,
-                                    inception: inception, expiration: expiration)]
+        signatures[key] = [
+            try sign(
+                set, with: key.type == .dnskey ? keys.ksk : keys.zsk,
+                inception: inception, expiration: expiration)
+        ]
     }
 
     /// Change one octet of every RDATA of an RRset after signing.
     public mutating func tamper(_ key: RRsetKey) {
         guard var set = rrsets[key] else { return }
-        set.rdatas = set.rdatas.map { r in var r = r; if let last = r.indices.last { r[last] ^= 0x01 }; return r }
+        set.rdatas = set.rdatas.map { r in
+            var r = r; if let last = r.indices.last { r[last] ^= 0x01 }; return r
+        }
         rrsets[key] = set
     }
 

@@ -17,15 +17,26 @@ struct Testbed: AsyncParsableCommand {
         @Option(help: "Port (0: ephemeral).") var port = 53535
         @Option(help: "Directory to write root.ds, root-anchors.xml and testbed.env into.") var anchorDir: String
         @Option(help: "Hold every answer this many milliseconds (a distant resolver).") var delayMs = 0
-        @Option(help: ArgumentHelp("Publish an IPSECKEY record (RDATA in presentation form, e.g. from `ipseckey-verify record --rdata`) at NAME, signed with the rest (repeatable).", valueName: "NAME=RDATA"))
+        @Option(
+            help: ArgumentHelp(
+                "Publish an IPSECKEY record (RDATA in presentation form, e.g. from `ipseckey-verify record --rdata`) at NAME, signed with the rest (repeatable).",
+                valueName: "NAME=RDATA"))
         var ipseckey: [String] = []
-        @Option(help: ArgumentHelp("Zone-file lines with absolute owner names, each added to the zone that holds it and signed with it (repeatable).", valueName: "FILE"))
+        @Option(
+            help: ArgumentHelp(
+                "Zone-file lines with absolute owner names, each added to the zone that holds it and signed with it (repeatable).",
+                valueName: "FILE"))
         var zoneExtra: [String] = []
-        @Option(help: ArgumentHelp("Change NAME's IPSECKEY RRset after signing, so that it validates as bogus (repeatable).", valueName: "NAME"))
+        @Option(
+            help: ArgumentHelp(
+                "Change NAME's IPSECKEY RRset after signing, so that it validates as bogus (repeatable).",
+                valueName: "NAME"))
         var tamper: [String] = []
 
         func validate() throws {
-            guard address.hasPrefix("127.") || address == "::1" else { throw ValidationError("--address must be a loopback address") }
+            guard address.hasPrefix("127.") || address == "::1" else {
+                throw ValidationError("--address must be a loopback address")
+            }
             guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
             guard (0...10_000).contains(delayMs) else { throw ValidationError("--delay-ms must be 0…10000") }
             _ = try extraRecords()
@@ -44,7 +55,9 @@ struct Testbed: AsyncParsableCommand {
                 text += "\(name) 300 IN IPSECKEY \(item[item.index(after: eq)...])\n"
             }
             for file in zoneExtra {
-                guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("--zone-extra \(file): cannot read") }
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw ValidationError("--zone-extra \(file): cannot read")
+                }
                 text += String(decoding: data, as: UTF8.self) + "\n"
             }
             do { return try ZoneText.records(text, defaultTTL: 300, origin: .root) } catch {
@@ -54,15 +67,18 @@ struct Testbed: AsyncParsableCommand {
 
         func run() async throws {
             let h = try TestHierarchy.build(extra: try extraRecords(), tamper: try tamper.map { try DNSName($0) })
-            let server = try await LoopbackServer.start(engine: h.engine, host: address, port: port, delay: .milliseconds(delayMs))
+            let server = try await LoopbackServer.start(
+                engine: h.engine, host: address, port: port, delay: .milliseconds(delayMs))
             let dir = URL(fileURLWithPath: anchorDir)
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             try h.dsAnchorText.write(to: dir.appendingPathComponent("root.ds"), atomically: true, encoding: .utf8)
             try h.anchorXML.write(to: dir.appendingPathComponent("root-anchors.xml"), atomically: true, encoding: .utf8)
-            try (h.rootKSK.description + "\n").write(to: dir.appendingPathComponent("root.key"), atomically: true, encoding: .utf8)
+            try (h.rootKSK.description + "\n").write(
+                to: dir.appendingPathComponent("root.key"), atomically: true, encoding: .utf8)
             let env = "TESTBED_SERVER=\(server.address)\nTESTBED_ANCHOR=\(dir.path)/root.ds\nTESTBED_PID=\(getpid())\n"
             try env.write(to: dir.appendingPathComponent("testbed.env"), atomically: true, encoding: .utf8)
-            FileHandle.standardError.write(Data("ipseckey-testbed: serving \(h.engine.zones.count) zones on \(server.address)\n".utf8))
+            FileHandle.standardError.write(
+                Data("ipseckey-testbed: serving \(h.engine.zones.count) zones on \(server.address)\n".utf8))
             while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
         }
     }

@@ -79,7 +79,8 @@ struct BatchRunner {
             var running = 0
             func fill() {
                 while stop == nil, !inputEnded, !Task.isCancelled, running < concurrency,
-                      started_ - nextToPrint < window {
+                    started_ - nextToPrint < window
+                {
                     guard let target = source.next() else { inputEnded = true; return }
                     let i = started_
                     group.addTask { [resolver, type] in
@@ -103,7 +104,8 @@ struct BatchRunner {
                     finished[i] = nil
                 }
                 if stop == nil && !Task.isCancelled { printReady() }
-                if let progress, done == started_ && inputEnded || ContinuousClock.now - lastDrawn >= .milliseconds(100) {
+                if let progress, done == started_ && inputEnded || ContinuousClock.now - lastDrawn >= .milliseconds(100)
+                {
                     lastDrawn = ContinuousClock.now
                     let elapsed = (lastDrawn - started) / .seconds(1)
                     output.err(progress.line(done: done, elapsed: elapsed))

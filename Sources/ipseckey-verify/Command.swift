@@ -11,38 +11,38 @@ struct IPSecKeyVerify: AsyncParsableCommand {
         commandName: "ipseckey-verify",
         abstract: "Fetch IPSECKEY records (RFC 4025) and accept them only when DNSSEC proves them authentic.",
         discussion: """
-        ipseckey-verify asks a recursive resolver (default: the nameserver lines of /etc/resolv.conf) with DO=1 and
-        CD=1, validates the RRSIG/DNSKEY/DS chain itself from a trust anchor (default: the IANA root KSKs bundled
-        with this program), and prints the records only when the whole chain is secure. An ADDRESS is looked up
-        through its reverse name (in-addr.arpa. / ip6.arpa.), the way opportunistic IPsec does.
+            ipseckey-verify asks a recursive resolver (default: the nameserver lines of /etc/resolv.conf) with DO=1 and
+            CD=1, validates the RRSIG/DNSKEY/DS chain itself from a trust anchor (default: the IANA root KSKs bundled
+            with this program), and prints the records only when the whole chain is secure. An ADDRESS is looked up
+            through its reverse name (in-addr.arpa. / ip6.arpa.), the way opportunistic IPsec does.
 
-        EXIT CODES (with several names: the highest)
-          0   secure: authenticated records printed
-          1   authenticated denial: the name or the type provably does not exist
-          2   insecure: the answer is provably unsigned, rejected
-          3   bogus: validation failed, rejected
-          4   indeterminate: no usable answer (timeout, unreachable upstream, SERVFAIL, no trust anchor)
-          5   secure, but no record has the gateway --expect-gateway names
-          6   secure, but no key can be exported (algorithm 0 or unassigned, DSA, RSA under 2048 bits; with
-              --format libreswan also keys libreswan cannot load)
-          64  usage error    65  malformed input data (e.g. a bad trust-anchor file)
-          66  an input file cannot be opened    70  internal error    73  a key file cannot be written
-          74  standard output cannot be written (e.g. a full disk): one line on stderr
-          130/143  batch stopped by SIGINT/SIGTERM (results complete so far are written)
-          141 the reader of standard output went away (e.g. | head): stopped quietly
+            EXIT CODES (with several names: the highest)
+              0   secure: authenticated records printed
+              1   authenticated denial: the name or the type provably does not exist
+              2   insecure: the answer is provably unsigned, rejected
+              3   bogus: validation failed, rejected
+              4   indeterminate: no usable answer (timeout, unreachable upstream, SERVFAIL, no trust anchor)
+              5   secure, but no record has the gateway --expect-gateway names
+              6   secure, but no key can be exported (algorithm 0 or unassigned, DSA, RSA under 2048 bits; with
+                  --format libreswan also keys libreswan cannot load)
+              64  usage error    65  malformed input data (e.g. a bad trust-anchor file)
+              66  an input file cannot be opened    70  internal error    73  a key file cannot be written
+              74  standard output cannot be written (e.g. a full disk): one line on stderr
+              130/143  batch stopped by SIGINT/SIGTERM (results complete so far are written)
+              141 the reader of standard output went away (e.g. | head): stopped quietly
 
-        EXAMPLES
-          ipseckey-verify gw.example.net
-          ipseckey-verify --server 192.0.2.53 --server '[2001:db8::53]:5353' 192.0.2.38
-          ipseckey-verify --format libreswan --quiet gw.example.net && echo trusted
-          ipseckey-verify --json --trace gw.example.net | jq .verdict
-          ipseckey-verify --type DNSKEY --trace example.net.
-          ipseckey-verify --trust-anchor my-island.ds --validation-time 20261101000000 gw.island.example
-          ipseckey-verify --batch names.txt --concurrency 64 --json
-          ipseckey-verify --write-pubkey /etc/swanctl/pubkey --format swanctl --expect-gateway 192.0.2.38 gw.example.net
-          ipseckey-verify record --help                 # from a PEM public key to the IPSECKEY record
-          ipseckey-verify record --precedence 10 --gateway 192.0.2.38 --name gw.example.net. key.pem
-        """,
+            EXAMPLES
+              ipseckey-verify gw.example.net
+              ipseckey-verify --server 192.0.2.53 --server '[2001:db8::53]:5353' 192.0.2.38
+              ipseckey-verify --format libreswan --quiet gw.example.net && echo trusted
+              ipseckey-verify --json --trace gw.example.net | jq .verdict
+              ipseckey-verify --type DNSKEY --trace example.net.
+              ipseckey-verify --trust-anchor my-island.ds --validation-time 20261101000000 gw.island.example
+              ipseckey-verify --batch names.txt --concurrency 64 --json
+              ipseckey-verify --write-pubkey /etc/swanctl/pubkey --format swanctl --expect-gateway 192.0.2.38 gw.example.net
+              ipseckey-verify record --help                 # from a PEM public key to the IPSECKEY record
+              ipseckey-verify record --precedence 10 --gateway 192.0.2.38 --name gw.example.net. key.pem
+            """,
         version: IPSecKeyVerify.versionString
     )
 
@@ -70,33 +70,57 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     }
 
     /// Each target parsed once, here, into the value validation, the lookup and the output share.
-    @Argument(help: ArgumentHelp("Names or IPv4/IPv6 addresses to look up.", valueName: "NAME|ADDRESS"),
-              transform: { text throws(LookupTargetError) in Target(text: text, target: try LookupTarget(parsing: text)) })
+    @Argument(
+        help: ArgumentHelp("Names or IPv4/IPv6 addresses to look up.", valueName: "NAME|ADDRESS"),
+        transform: { text throws(LookupTargetError) in Target(text: text, target: try LookupTarget(parsing: text)) })
     var targets: [Target] = []
 
-    @Option(name: .long, help: ArgumentHelp("Upstream resolver as HOST[:PORT], IPv6 as [ADDR]:PORT, or tls://HOST[:PORT] for DNS over TLS (port 853 by default) (repeatable; default: /etc/resolv.conf).", valueName: "HOST[:PORT]"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Upstream resolver as HOST[:PORT], IPv6 as [ADDR]:PORT, or tls://HOST[:PORT] for DNS over TLS (port 853 by default) (repeatable; default: /etc/resolv.conf).",
+            valueName: "HOST[:PORT]"))
     var server: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("DNS over TLS: the name the server's certificate must carry (also sent as SNI).", valueName: "NAME"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "DNS over TLS: the name the server's certificate must carry (also sent as SNI).", valueName: "NAME"))
     var tlsName: String?
 
-    @Option(name: .long, help: ArgumentHelp("DNS over TLS: SPKI pin of the server's key, sha256:BASE64 (repeatable: current and next key).", valueName: "sha256:BASE64"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "DNS over TLS: SPKI pin of the server's key, sha256:BASE64 (repeatable: current and next key).",
+            valueName: "sha256:BASE64"))
     var tlsPin: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("DNS over TLS: PEM file of the CAs to trust instead of the system's store.", valueName: "FILE"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "DNS over TLS: PEM file of the CAs to trust instead of the system's store.", valueName: "FILE"))
     var tlsCa: String?
 
-    @Option(name: .long, help: ArgumentHelp("Trust-anchor file: DS/DNSKEY zone-file lines or RFC 7958 XML (repeatable; default: the bundled root anchors).", valueName: "FILE"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Trust-anchor file: DS/DNSKEY zone-file lines or RFC 7958 XML (repeatable; default: the bundled root anchors).",
+            valueName: "FILE"))
     var trustAnchor: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Record type to look up, for diagnosis (mnemonic or TYPEnnn; default: IPSECKEY).", valueName: "TYPE"),
-            transform: { text in
-                guard let type = RRType(mnemonic: text) else { throw ValidationError("Unknown record type '\(text)'.") }
-                return type
-            })
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Record type to look up, for diagnosis (mnemonic or TYPEnnn; default: IPSECKEY).", valueName: "TYPE"),
+        transform: { text in
+            guard let type = RRType(mnemonic: text) else { throw ValidationError("Unknown record type '\(text)'.") }
+            return type
+        })
     var type: RRType = .ipseckey
 
-    @Option(name: .long, help: ArgumentHelp("Validate as if at time T: unix seconds or YYYYMMDDHHMMSS (UTC).", valueName: "T"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Validate as if at time T: unix seconds or YYYYMMDDHHMMSS (UTC).", valueName: "T"))
     var validationTime: String?
 
     @Flag(name: .long, help: "Use TCP only.")
@@ -105,10 +129,16 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     @Flag(name: .long, help: "Send no DNS Cookies (RFC 7873; sent by default, and a forged cookie is dropped).")
     var noCookies = false
 
-    @Option(name: .long, help: ArgumentHelp("Per-query timeout in seconds (default: resolv.conf's, else 5).", valueName: "SECONDS"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Per-query timeout in seconds (default: resolv.conf's, else 5).", valueName: "SECONDS"))
     var timeout: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Retries after the first try of each query: 0 asks each upstream once, N asks every upstream up to N+1 times (default: resolv.conf's attempts - 1, else 1). Separate from the re-asking of answers that fail validation (Docs/Security.md).", valueName: "N"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Retries after the first try of each query: 0 asks each upstream once, N asks every upstream up to N+1 times (default: resolv.conf's attempts - 1, else 1). Separate from the re-asking of answers that fail validation (Docs/Security.md).",
+            valueName: "N"))
     var retries: Int?
 
     @Flag(name: .long, help: "Print one JSON object per name (schema in Docs/CLI.md).")
@@ -120,28 +150,50 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     @Flag(name: .long, help: "Print each accepted key as a PEM SubjectPublicKeyInfo.")
     var pem = false
 
-    @Option(name: .long, help: ArgumentHelp("Output format: text, pem, libreswan (rightrsasigkey=/rightecdsakey= lines), swanctl (a remote section naming the files of --write-pubkey) or json.", valueName: "FORMAT"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Output format: text, pem, libreswan (rightrsasigkey=/rightecdsakey= lines), swanctl (a remote section naming the files of --write-pubkey) or json.",
+            valueName: "FORMAT"))
     var format: OutputFormat?
 
     @Flag(name: [.short, .long], help: "Print nothing; the exit code says everything.")
     var quiet = false
 
-    @Option(name: .long, help: ArgumentHelp("Read names/addresses from FILE, one per line ('-' for stdin); results in input order, a progress bar on a terminal.", valueName: "FILE"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Read names/addresses from FILE, one per line ('-' for stdin); results in input order, a progress bar on a terminal.",
+            valueName: "FILE"))
     var batch: String?
 
     @Option(name: .long, help: ArgumentHelp("Lookups in flight at once in batch mode.", valueName: "N"))
     var concurrency: Int = 32
 
-    @Option(name: .long, help: ArgumentHelp("On a secure answer, write each exportable key to DIR as OWNER.pPRECEDENCE.POSITION.pem (atomically, mode 0644); on any other verdict write nothing.", valueName: "DIR"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "On a secure answer, write each exportable key to DIR as OWNER.pPRECEDENCE.POSITION.pem (atomically, mode 0644); on any other verdict write nothing.",
+            valueName: "DIR"))
     var writePubkey: String?
 
-    @Option(name: .long, help: ArgumentHelp("Keep only records whose gateway is ADDR or NAME (addresses compared as addresses).", valueName: "ADDR|NAME"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Keep only records whose gateway is ADDR or NAME (addresses compared as addresses).", valueName: "ADDR|NAME"
+        ))
     var expectGateway: String?
 
-    @Flag(name: .long, help: "Keep running: re-validate each name before its TTL or signatures run out and keep the files of --write-pubkey current (Docs/IPsec.md).")
+    @Flag(
+        name: .long,
+        help:
+            "Keep running: re-validate each name before its TTL or signatures run out and keep the files of --write-pubkey current (Docs/IPsec.md)."
+    )
     var watch = false
 
-    @Option(name: .long, help: ArgumentHelp("With --watch: run CMD (with /bin/sh -c) once after key files changed.", valueName: "CMD"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("With --watch: run CMD (with /bin/sh -c) once after key files changed.", valueName: "CMD"))
     var onChange: String?
 
     @Flag(name: .long, help: "Log debug messages to stderr.")
@@ -155,7 +207,9 @@ struct IPSecKeyVerify: AsyncParsableCommand {
         if targets.isEmpty && batch == nil {
             throw ValidationError("Give at least one NAME or ADDRESS, or --batch FILE.")
         }
-        if let t = timeout, !(t > 0 && t <= 300) { throw ValidationError("--timeout must be between 0 and 300 seconds.") }
+        if let t = timeout, !(t > 0 && t <= 300) {
+            throw ValidationError("--timeout must be between 0 and 300 seconds.")
+        }
         if let r = retries, !(0...10).contains(r) { throw ValidationError("--retries must be between 0 and 10.") }
         if !(1...4096).contains(concurrency) { throw ValidationError("--concurrency must be between 1 and 4096.") }
         if let vt = validationTime, Self.parseTime(vt) == nil {
@@ -165,7 +219,9 @@ struct IPSecKeyVerify: AsyncParsableCommand {
             do { _ = try Self.upstream(s) } catch { throw ValidationError("--server '\(s)': \(error)") }
         }
         _ = try tlsAuthentication()
-        if pem && format != nil && format != .pem { throw ValidationError("--pem conflicts with --format \(format!.rawValue).") }
+        if pem && format != nil && format != .pem {
+            throw ValidationError("--pem conflicts with --format \(format!.rawValue).")
+        }
         try validateDelivery()
     }
 
@@ -196,7 +252,8 @@ struct IPSecKeyVerify: AsyncParsableCommand {
         if watch { throw try await runWatch(resolver: resolver, logger: logger).code }
         let delivery = Delivery(expectGateway: expectGateway, writeDirectory: writePubkey, format: effectiveFormat)
         // Batch output into a pipe or file goes out in blocks (see StandardOutput); on a terminal, line by line.
-        let output = Output(format: effectiveFormat, trace: trace, quiet: quiet, buffered: batch != nil && isatty(1) != 1)
+        let output = Output(
+            format: effectiveFormat, trace: trace, quiet: quiet, buffered: batch != nil && isatty(1) != 1)
         var worst = Exit.secure
         if let batch {
             var runner = BatchRunner(resolver: resolver, output: output, type: type, concurrency: concurrency)
@@ -204,7 +261,8 @@ struct IPSecKeyVerify: AsyncParsableCommand {
             worst = await runner.run(path: batch)
         } else {
             for target in targets {
-                let outcome = delivery.apply(await Lookup.run(resolver: resolver, target: target, type: type, trace: trace))
+                let outcome = delivery.apply(
+                    await Lookup.run(resolver: resolver, target: target, type: type, trace: trace))
                 output.emit(outcome)
                 worst = max(worst, outcome.exit)
                 if output.failure != nil { break }
@@ -251,10 +309,12 @@ struct IPSecKeyVerify: AsyncParsableCommand {
             return nil
         }
         guard tlsServers.count == server.count else {
-            throw ValidationError("--server tls://… cannot be mixed with clear-text servers (queries would leave in clear text).")
+            throw ValidationError(
+                "--server tls://… cannot be mixed with clear-text servers (queries would leave in clear text).")
         }
         do {
-            let auth = TLSAuthentication(name: tlsName, pins: try tlsPin.map { try SPKIPin(parsing: $0) }, caFile: tlsCa)
+            let auth = TLSAuthentication(
+                name: tlsName, pins: try tlsPin.map { try SPKIPin(parsing: $0) }, caFile: tlsCa)
             try TLSAuthentication(name: tlsName).check()  // the CA file is read when the resolver is made (exit 66/65)
             return auth
         } catch {

@@ -40,8 +40,9 @@ struct Delivery: Sendable {
             kept = all.filter { $0.gatewayMatches(gw) }
             if kept.isEmpty {
                 let seen = Set(all.map(\.gatewayText)).sorted().joined(separator: ", ")
-                return o.with(keys: [], delivered: [], exit: .noGatewayMatch,
-                              error: "no IPSECKEY record at \(owner) has gateway \(gw) (the records name \(seen))")
+                return o.with(
+                    keys: [], delivered: [], exit: .noGatewayMatch,
+                    error: "no IPSECKEY record at \(owner) has gateway \(gw) (the records name \(seen))")
             }
         }
         guard exporting else { return o.with(keys: kept, delivered: [], exit: .secure, error: nil) }
@@ -50,7 +51,9 @@ struct Delivery: Sendable {
         for k in kept {
             let position = (all.firstIndex(of: k) ?? 0) + 1
             var refusal = k.exportRefusal
-            if refusal == nil, format == .libreswan, k.libreswanDirective.name == nil { refusal = k.libreswanDirective.note }
+            if refusal == nil, format == .libreswan, k.libreswanDirective.name == nil {
+                refusal = k.libreswanDirective.note
+            }
             var pem: String? = nil
             if refusal == nil {
                 do { pem = try k.exportablePEM() } catch { refusal = error.description }
@@ -61,7 +64,8 @@ struct Delivery: Sendable {
                 files[name] = pem
                 file = URL(fileURLWithPath: dir).appendingPathComponent(name).standardizedFileURL.path
             }
-            delivered.append(DeliveredKey(position: position, total: all.count, key: k, pem: pem, file: file, refusal: refusal))
+            delivered.append(
+                DeliveredKey(position: position, total: all.count, key: k, pem: pem, file: file, refusal: refusal))
         }
         let usable = delivered.filter { $0.pem != nil }
         if usable.isEmpty {
@@ -79,7 +83,8 @@ struct Delivery: Sendable {
 
 extension Outcome {
     func with(keys: [IPSecKey], delivered: [DeliveredKey], exit: Exit, error: String?) -> Outcome {
-        var o = Outcome(target: target, answer: answer, authenticated: authenticated, keys: keys, error: error, exit: exit)
+        var o = Outcome(
+            target: target, answer: answer, authenticated: authenticated, keys: keys, error: error, exit: exit)
         o.delivered = delivered
         return o
     }

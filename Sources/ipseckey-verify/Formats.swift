@@ -17,7 +17,8 @@ enum DaemonFormats {
         }
         let usable = o.delivered.filter { $0.pem != nil }
         if usable.count > 1 {
-            r.stderr += "ipseckey-verify: \(o.target): \(usable.count) keys; each is labelled, pick one with --expect-gateway or use the files of --write-pubkey\n"
+            r.stderr +=
+                "ipseckey-verify: \(o.target): \(usable.count) keys; each is labelled, pick one with --expect-gateway or use the files of --write-pubkey\n"
         }
         let verdict = "secure: \(a.finalName) \(a.question.type)\(a.wildcard ? " (wildcard)" : "")"
         switch format {
@@ -53,7 +54,11 @@ enum DaemonFormats {
         var groups: [(gateway: String, keys: [DeliveredKey])] = []
         for d in keys {
             let g = d.key.gatewayText
-            if let i = groups.firstIndex(where: { $0.gateway == g }) { groups[i].keys.append(d) } else { groups.append((g, [d])) }
+            if let i = groups.firstIndex(where: { $0.gateway == g }) {
+                groups[i].keys.append(d)
+            } else {
+                groups.append((g, [d]))
+            }
         }
         var text = ""
         for group in groups {

@@ -26,8 +26,9 @@ enum Lookup {
     static func run(resolver: Resolver, text: String, type: RRType, trace: Bool = true) async -> Outcome {
         let target: LookupTarget
         do { target = try LookupTarget(parsing: text) } catch {
-            return Outcome(target: text, answer: nil, authenticated: nil, keys: [],
-                           error: "'\(text)' is neither a domain name nor an address: \(error)", exit: .usage)
+            return Outcome(
+                target: text, answer: nil, authenticated: nil, keys: [],
+                error: "'\(text)' is neither a domain name nor an address: \(error)", exit: .usage)
         }
         return await run(resolver: resolver, target: Target(text: text, target: target), type: type, trace: trace)
     }
@@ -39,10 +40,12 @@ enum Lookup {
         do {
             let set = try answer.authenticated()
             let keys = type == .ipseckey ? try Resolver.keys(in: set) : []
-            return Outcome(target: target.text, answer: answer, authenticated: set, keys: keys, error: nil, exit: .secure)
+            return Outcome(
+                target: target.text, answer: answer, authenticated: set, keys: keys, error: nil, exit: .secure)
         } catch {
-            return Outcome(target: target.text, answer: answer, authenticated: nil, keys: [],
-                           error: error.reason?.message ?? error.description, exit: Exit(error))
+            return Outcome(
+                target: target.text, answer: answer, authenticated: nil, keys: [],
+                error: error.reason?.message ?? error.description, exit: Exit(error))
         }
     }
 }

@@ -31,7 +31,9 @@ struct Output: Sendable {
         switch o.exit {
         case .secure:
             guard let a = o.answer else { return }
-            if let r = DaemonFormats.render(o, format: format) { out(r.stdout); if !r.stderr.isEmpty { err(r.stderr) }; return }
+            if let r = DaemonFormats.render(o, format: format) {
+                out(r.stdout); if !r.stderr.isEmpty { err(r.stderr) }; return
+            }
             for link in a.chain { out(link.description + "\n") }
             if o.keys.isEmpty, let set = o.authenticated?.rrset {
                 out(set.description + "\n")
@@ -60,8 +62,9 @@ struct Output: Sendable {
 
     /// One record as JSON: owner, TTL, class, type, RDATA text and, for IPSECKEY, its parsed fields.
     func recordJSON(_ r: ResourceRecord) -> JSONRecord {
-        var d = JSONRecord(owner: r.name.description, ttl: Int(r.ttl), rrClass: r.rrClass.description,
-                           type: r.type.description, rdata: (try? r.parsed().description) ?? "")
+        var d = JSONRecord(
+            owner: r.name.description, ttl: Int(r.ttl), rrClass: r.rrClass.description,
+            type: r.type.description, rdata: (try? r.parsed().description) ?? "")
         // Display only: the one IPSECKEY parser, on records whose authenticity the caller has already settled.
         if r.type == .ipseckey, let k = try? IPSecKey(unauthenticatedRDATA: r.rdata) {
             d.precedence = Int(k.precedence)
@@ -83,14 +86,19 @@ struct Output: Sendable {
             obj.kind = a.kind.rawValue
             obj.finalName = a.finalName.description
             obj.wildcard = a.wildcard
-            obj.reason = a.reason.map { JSONReason(code: $0.code.rawValue, message: $0.message, ede: $0.extendedError.map(Int.init)) }
+            obj.reason = a.reason.map {
+                JSONReason(code: $0.code.rawValue, message: $0.message, ede: $0.extendedError.map(Int.init))
+            }
             obj.chain = a.chain.flatMap { $0.records.map(recordJSON) }
             obj.records = o.authenticated?.rrset.records.map(recordJSON) ?? []
-            if trace { obj.trace = a.trace.map { JSONStep(zone: $0.zone, step: $0.text, verdict: $0.verdict?.rawValue ?? "") } }
+            if trace {
+                obj.trace = a.trace.map { JSONStep(zone: $0.zone, step: $0.text, verdict: $0.verdict?.rawValue ?? "") }
+            }
         }
         obj.keys = o.keys.map { k in
-            JSONKey(precedence: Int(k.precedence), gateway: gatewayText(k), algorithm: Int(k.algorithm.code),
-                    keyType: k.kind.description, libreswan: k.libreswanKey, pem: try? k.exportablePEM())
+            JSONKey(
+                precedence: Int(k.precedence), gateway: gatewayText(k), algorithm: Int(k.algorithm.code),
+                keyType: k.kind.description, libreswan: k.libreswanKey, pem: try? k.exportablePEM())
         }
         guard let data = try? Self.encoder.encode(obj) else { return "{}" }
         return String(decoding: data, as: UTF8.self)

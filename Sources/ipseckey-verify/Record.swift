@@ -8,14 +8,14 @@ struct RecordCommand: ParsableCommand {
         commandName: "ipseckey-verify record",
         abstract: "Print the IPSECKEY record (presentation form) that publishes a PEM public key.",
         discussion: """
-        RSA keys become algorithm 2 (RFC 3110 form), ECDSA P-256/P-384 algorithm 3 (RFC 8005), Ed25519/Ed448
-        algorithm 4 (RFC 9373). The gateway type follows from --gateway: an IPv4 address (1), an IPv6 address (2), a
-        domain name (3) or '.' for none (0). Keys an IPsec peer must not use (DSA, RSA under 2048 bits, other curves)
-        are refused with the reason (exit 65); an unreadable file exits 66.
+            RSA keys become algorithm 2 (RFC 3110 form), ECDSA P-256/P-384 algorithm 3 (RFC 8005), Ed25519/Ed448
+            algorithm 4 (RFC 9373). The gateway type follows from --gateway: an IPv4 address (1), an IPv6 address (2), a
+            domain name (3) or '.' for none (0). Keys an IPsec peer must not use (DSA, RSA under 2048 bits, other curves)
+            are refused with the reason (exit 65); an unreadable file exits 66.
 
-        EXAMPLE
-          ipseckey-verify record --precedence 10 --gateway 192.0.2.38 --name gw.example.net. /etc/swanctl/pubkey/me.pem
-        """)
+            EXAMPLE
+              ipseckey-verify record --precedence 10 --gateway 192.0.2.38 --name gw.example.net. /etc/swanctl/pubkey/me.pem
+            """)
 
     @Option(help: ArgumentHelp("Precedence, 0–255 (lower is preferred).", valueName: "P"))
     var precedence: UInt8 = 10
@@ -32,7 +32,8 @@ struct RecordCommand: ParsableCommand {
     @Flag(help: "Print only the RDATA (for `ipseckey-testbed serve --ipseckey NAME=RDATA`).")
     var rdata = false
 
-    @Argument(help: ArgumentHelp("PEM public key file (-----BEGIN PUBLIC KEY-----), '-' for stdin.", valueName: "KEY.pem"))
+    @Argument(
+        help: ArgumentHelp("PEM public key file (-----BEGIN PUBLIC KEY-----), '-' for stdin.", valueName: "KEY.pem"))
     var keyFile: String
 
     func validate() throws {
@@ -44,15 +45,20 @@ struct RecordCommand: ParsableCommand {
 
     func run() throws {
         let data: Data?
-        if keyFile == "-" { data = FileHandle.standardInput.readDataToEndOfFile() } else { data = FileManager.default.contents(atPath: keyFile) }
+        if keyFile == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            data = FileManager.default.contents(atPath: keyFile)
+        }
         guard let data else {
             FileHandle.standardError.write(Data("ipseckey-verify: record: cannot open \(keyFile)\n".utf8))
             throw Exit.noInput.code
         }
         let key: IPSecKey
         do {
-            key = try IPSecKey(publishing: String(decoding: data, as: UTF8.self), precedence: precedence,
-                               gateway: try IPSecKey.gateway(parsing: gateway))
+            key = try IPSecKey(
+                publishing: String(decoding: data, as: UTF8.self), precedence: precedence,
+                gateway: try IPSecKey.gateway(parsing: gateway))
         } catch {
             FileHandle.standardError.write(Data("ipseckey-verify: record: \(keyFile): \(error)\n".utf8))
             throw Exit.dataError.code

@@ -72,7 +72,10 @@ struct WatchPolicy: Sendable {
             state.nextCheck = refresh(now: now, ttl: ttl, expires: expires)
             if s.files == files { return Step(state: state, action: .none, transition: nil) }
             state.files = files
-            let what = s.files == nil ? "secure: \(files.count) key file(s) written" : "secure: key set changed, \(files.count) key file(s) written"
+            let what =
+                s.files == nil
+                ? "secure: \(files.count) key file(s) written"
+                : "secure: key set changed, \(files.count) key file(s) written"
             return Step(state: state, action: .write(files), transition: what)
         case .denied(let reason):
             state.nextCheck = now &+ max(minimumInterval, denialInterval)
@@ -90,20 +93,28 @@ struct WatchPolicy: Sendable {
         var state = s
         guard s.files != nil, let expires = s.proofExpires else {
             state.nextCheck = now &+ max(minimumInterval, retryInterval)
-            let note = s.files != nil ? "\(reason ?? "no answer"); keeping the key files found at start-up until a secure answer" : nil
+            let note =
+                s.files != nil
+                ? "\(reason ?? "no answer"); keeping the key files found at start-up until a secure answer" : nil
             return Step(state: state, action: .none, transition: note.map { "not validated (\($0))" })
         }
         if SerialTime.lessOrEqual(expires, now) {
             state.files = nil
             state.proofExpires = nil
             state.nextCheck = now &+ max(minimumInterval, retryInterval)
-            return Step(state: state, action: .remove,
-                        transition: "\(reason.map { "not validated (\($0)); " } ?? "")the signatures that proved the keys expired: key files removed")
+            return Step(
+                state: state, action: .remove,
+                transition:
+                    "\(reason.map { "not validated (\($0)); " } ?? "")the signatures that proved the keys expired: key files removed"
+            )
         }
         let remaining = expires &- now
         state.nextCheck = now &+ max(1, min(remaining, max(minimumInterval, retryInterval)))
-        return Step(state: state, action: .none,
-                    transition: reason.map { "not validated (\($0)); keeping the last good key files until \(DNSTime.iso8601(UInt64(expires)))" })
+        return Step(
+            state: state, action: .none,
+            transition: reason.map {
+                "not validated (\($0)); keeping the last good key files until \(DNSTime.iso8601(UInt64(expires)))"
+            })
     }
 }
 
@@ -119,8 +130,10 @@ final class WatchRunner: @unchecked Sendable {
     /// Target text → state. Touched only from the loop's task.
     private(set) var names: [String: WatchedName] = [:]
 
-    init(directory: String, policy: WatchPolicy = WatchPolicy(), clock: any WatchClock, logger: Logger,
-         lookup: @escaping @Sendable (String) async -> WatchObservation, onChange: (@Sendable () async -> Void)?) {
+    init(
+        directory: String, policy: WatchPolicy = WatchPolicy(), clock: any WatchClock, logger: Logger,
+        lookup: @escaping @Sendable (String) async -> WatchObservation, onChange: (@Sendable () async -> Void)?
+    ) {
         self.directory = directory; self.policy = policy; self.clock = clock; self.logger = logger
         self.lookup = lookup; self.onChange = onChange
     }
@@ -211,7 +224,9 @@ extension IPSecKeyVerify {
     static func watchTargets(_ targets: [Target], batch: String?) throws -> [Target] {
         var list = targets
         if let batch {
-            guard let data = FileManager.default.contents(atPath: batch) else { throw KeyFileError(description: "cannot open batch file \(batch)") }
+            guard let data = FileManager.default.contents(atPath: batch) else {
+                throw KeyFileError(description: "cannot open batch file \(batch)")
+            }
             let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
             for t in lines {
@@ -230,9 +245,17 @@ extension IPSecKeyVerify {
     static func observe(_ o: Outcome) -> WatchObservation {
         switch o.exit {
         case .secure:
-            guard let a = o.answer, let life = SecureAnswerLifetime(a) else { return .failed("secure answer without signatures") }
+            guard let a = o.answer, let life = SecureAnswerLifetime(a) else {
+                return .failed("secure answer without signatures")
+            }
             var files: [String: String] = [:]
-            for d in o.delivered { if let pem = d.pem { files[KeyFiles.fileName(owner: a.question.name, precedence: d.key.precedence, position: d.position)] = pem } }
+            for d in o.delivered {
+                if let pem = d.pem {
+                    files[
+                        KeyFiles.fileName(owner: a.question.name, precedence: d.key.precedence, position: d.position)] =
+                        pem
+                }
+            }
             return .secure(files: files, ttl: life.ttl, expires: life.signatureExpiration)
         case .denial, .noGatewayMatch, .noExportableKey: return .denied(o.error ?? "no usable key")
         default: return .failed("\(o.answer?.verdict.rawValue ?? "error"): \(o.error ?? "no reason")")
@@ -266,11 +289,13 @@ extension IPSecKeyVerify {
         let hangup = Locked(false)
         let (names, batchFile) = (targets, batch)
         let reload: @Sendable () -> [(String, DNSName)]? = {
-            guard hangup.withLock({ h -> Bool in
-                let was = h
-                h = false
-                return was
-            }) else { return nil }
+            guard
+                hangup.withLock({ h -> Bool in
+                    let was = h
+                    h = false
+                    return was
+                })
+            else { return nil }
             do {
                 let list = try Self.watchTargets(names, batch: batchFile)
                 parsed.withLock { $0 = Dictionary(list.map { ($0.text, $0) }, uniquingKeysWith: { a, _ in a }) }
@@ -286,7 +311,9 @@ extension IPSecKeyVerify {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
-                if sig == SIGHUP { hangup.withLock { $0 = true } } else {
+                if sig == SIGHUP {
+                    hangup.withLock { $0 = true }
+                } else {
                     log.notice("signal \(sig): stopping")
                     loop.cancel()
                 }
@@ -307,9 +334,13 @@ extension IPSecKeyVerify {
         do {
             try p.run()
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                DispatchQueue.global().async { p.waitUntilExit(); c.resume() }
+                DispatchQueue.global().async {
+                    p.waitUntilExit(); c.resume()
+                }
             }
-            if p.terminationStatus == 0 { logger.notice("--on-change command ran") } else {
+            if p.terminationStatus == 0 {
+                logger.notice("--on-change command ran")
+            } else {
                 logger.warning("--on-change command exited with \(p.terminationStatus)")
             }
         } catch {

@@ -1,7 +1,6 @@
 import Foundation
 import IPSecKeyResolver
 
-
 /// Why a key file could not be written or removed.
 struct KeyFileError: Error, CustomStringConvertible {
     let description: String
@@ -33,7 +32,10 @@ enum KeyFiles {
         let prefix = stem(owner) + ".p"
         guard file.hasPrefix(prefix), file.hasSuffix(".pem") else { return false }
         let middle = file.dropFirst(prefix.count).dropLast(4).split(separator: ".", omittingEmptySubsequences: false)
-        return middle.count == 2 && middle.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
+        return middle.count == 2
+            && middle.allSatisfy {
+                !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber)
+            }
     }
 
     /// `owner`'s key files now in `dir`, with their contents.
@@ -41,7 +43,9 @@ enum KeyFiles {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         var out: [String: String] = [:]
         for n in names where belongs(n, to: owner) {
-            if let d = FileManager.default.contents(atPath: dir + "/" + n) { out[n] = String(decoding: d, as: UTF8.self) }
+            if let d = FileManager.default.contents(atPath: dir + "/" + n) {
+                out[n] = String(decoding: d, as: UTF8.self)
+            }
         }
         return out
     }

@@ -27,8 +27,10 @@ import Testing
 
     func args(concurrency: Int) async throws -> [String] {
         let f = try await CLIFixture.shared.get()
-        return ["--server", f.server.address, "--trust-anchor", f.anchor, "--timeout", "10", "--retries", "3",
-                "--batch", Self.namesFile, "--concurrency", "\(concurrency)"]
+        return [
+            "--server", f.server.address, "--trust-anchor", f.anchor, "--timeout", "10", "--retries", "3",
+            "--batch", Self.namesFile, "--concurrency", "\(concurrency)",
+        ]
     }
 
     /// Two lines per name, in input order: the record and the verdict line.
@@ -57,7 +59,9 @@ import Testing
             try out.close()
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             #expect(status == 0, "concurrency \(concurrency)")
-            if let reference { #expect(data == reference, "concurrency \(concurrency): \(data.count) vs \(reference.count) octets") } else {
+            if let reference {
+                #expect(data == reference, "concurrency \(concurrency): \(data.count) vs \(reference.count) octets")
+            } else {
                 checkShape(String(decoding: data, as: UTF8.self))
                 reference = data
             }
@@ -87,7 +91,9 @@ import Testing
             }
             p.waitUntilExit()
             #expect(p.terminationStatus == 0)
-            if let reference { #expect(data == reference, "concurrency \(concurrency)") } else {
+            if let reference {
+                #expect(data == reference, "concurrency \(concurrency)")
+            } else {
                 checkShape(String(decoding: data, as: UTF8.self))
                 reference = data
             }
@@ -115,7 +121,9 @@ import Testing
     /// A full disk (`/dev/full`): exit 74 and one line naming the error.
     @Test(arguments: [false, true]) func fullDiskIs74WithOneLine(batch: Bool) async throws {
         let f = try await CLIFixture.shared.get()
-        let arguments = batch ? try await args(concurrency: 32)
+        let arguments =
+            batch
+            ? try await args(concurrency: 32)
             : ["--server", f.server.address, "--trust-anchor", f.anchor, "gw.ecdsa256.test."]
         let err = Pipe()
         let p = Process()
@@ -131,7 +139,9 @@ import Testing
     }
 
     /// SIGINT in the middle of a batch: status 130, and what was written is whole records of names in input order.
-    @Test(arguments: [[SIGINT, 130], [SIGTERM, 143]] as [[Int32]]) func interruptWritesWhatIsComplete(pair: [Int32]) async throws {
+    @Test(arguments: [[SIGINT, 130], [SIGTERM, 143]] as [[Int32]]) func interruptWritesWhatIsComplete(
+        pair: [Int32]
+    ) async throws {
         let (signal, status) = (pair[0], pair[1])
         let p = Process()
         p.executableURL = Self.optimisedBinary()

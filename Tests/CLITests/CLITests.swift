@@ -2,6 +2,7 @@ import DNSModel
 import Foundation
 import TestAuthority
 import Testing
+
 @testable import ipseckey_verify
 
 /// The `ipseckey-verify` binary against the test authority on a loopback port.
@@ -23,9 +24,11 @@ actor CLIFixture {
 struct Run { let status: Int32; let stdout: String; let stderr: String }
 
 func binary() -> URL {
-    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ipseckey-verify")
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+        "ipseckey-verify")
     if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
-    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     return repo.appendingPathComponent(".build/debug/ipseckey-verify")
 }
 
@@ -48,7 +51,9 @@ func cli(_ args: [String], stdin: String? = nil) throws -> Run {
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    return Run(
+        status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+        stderr: String(decoding: e, as: UTF8.self))
 }
 
 @Suite(.serialized) struct CLITests {
@@ -65,7 +70,7 @@ func cli(_ args: [String], stdin: String? = nil) throws -> Run {
         let r = try cli(try await base() + [name])
         #expect(r.status == code, "\(r.stdout)\n\(r.stderr)")
         if code == 0 { #expect(r.stdout.contains("IPSECKEY")); #expect(r.stdout.contains(";; secure:")) }
-        if code >= 2 { #expect(r.stderr.contains(name.hasSuffix(".") ? name : name)) ; #expect(r.stdout.isEmpty) }
+        if code >= 2 { #expect(r.stderr.contains(name.hasSuffix(".") ? name : name)); #expect(r.stdout.isEmpty) }
     }
 
     @Test func expiredReasonNamesTheRecordAndDate() async throws {
@@ -132,9 +137,13 @@ func cli(_ args: [String], stdin: String? = nil) throws -> Run {
     }
 
     @Test func batchKeepsInputOrderAndReturnsHighestCode() async throws {
-        let r = try cli(try await base() + ["--batch", "-", "--json"], stdin: "gw.ecdsa256.test.\ngw.unsigned.test.\n# comment\ngw.ed448.test.\n")
+        let r = try cli(
+            try await base() + ["--batch", "-", "--json"],
+            stdin: "gw.ecdsa256.test.\ngw.unsigned.test.\n# comment\ngw.ed448.test.\n")
         #expect(r.status == 2)
-        let targets = r.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.compactMap { $0["target"] as? String }
+        let targets = r.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }.compactMap { $0["target"] as? String }
         #expect(targets == ["gw.ecdsa256.test.", "gw.unsigned.test.", "gw.ed448.test."])
     }
 
@@ -160,8 +169,10 @@ func cli(_ args: [String], stdin: String? = nil) throws -> Run {
     @Test func retriesZeroAsksOnce() async throws {
         let r = try cli(try await base() + ["--retries", "0", "gw.ecdsa256.test."])
         #expect(r.status == 0, "\(r.stderr)")
-        let down = try cli(["--server", "127.0.0.1:9", "--trust-anchor", try await CLIFixture.shared.get().anchor,
-                            "--retries", "0", "--timeout", "1", "gw.ecdsa256.test."])
+        let down = try cli([
+            "--server", "127.0.0.1:9", "--trust-anchor", try await CLIFixture.shared.get().anchor,
+            "--retries", "0", "--timeout", "1", "gw.ecdsa256.test.",
+        ])
         #expect(down.status == 4, "\(down.stderr)")
     }
 
@@ -175,7 +186,10 @@ func cli(_ args: [String], stdin: String? = nil) throws -> Run {
 
     @Test func unreachableUpstreamIsIndeterminate() async throws {
         let f = try await CLIFixture.shared.get()
-        let r = try cli(["--server", "127.0.0.1:9", "--trust-anchor", f.anchor, "--timeout", "0.3", "--retries", "1", "gw.ecdsa256.test."])
+        let r = try cli([
+            "--server", "127.0.0.1:9", "--trust-anchor", f.anchor, "--timeout", "0.3", "--retries", "1",
+            "gw.ecdsa256.test.",
+        ])
         #expect(r.status == 4)
     }
 
@@ -214,8 +228,10 @@ func runTool(_ path: String, _ args: [String], stdin: Data? = nil) throws -> (In
         return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
     }
 
-    @Test(arguments: [("gw-none", 0, "none"), ("gw-v4", 1, "192.0.2.38"), ("gw-v6", 2, "2001:db8:0:8002::2000:1"),
-                      ("gw-name", 3, "gw.ecdsa256.test.")])
+    @Test(arguments: [
+        ("gw-none", 0, "none"), ("gw-v4", 1, "192.0.2.38"), ("gw-v6", 2, "2001:db8:0:8002::2000:1"),
+        ("gw-name", 3, "gw.ecdsa256.test."),
+    ])
     func gatewayTypes(label: String, type: Int, gateway: String) async throws {
         let obj = try await json("\(label).ecdsa256.test.")
         #expect(obj["verdict"] as? String == "secure")
@@ -225,9 +241,11 @@ func runTool(_ path: String, _ args: [String], stdin: Data? = nil) throws -> (In
         #expect(rec["ttl"] as? Int == 3600)
     }
 
-    @Test(arguments: [("key-rsa", 2, "RSA 2048-bit"), ("key-ecdsa256", 3, "ECDSA P-256"), ("key-ecdsa384", 3, "ECDSA P-384"),
-                      ("key-ed25519", 4, "Ed25519"), ("key-ed448", 4, "Ed448"), ("key-dsa", 1, "DSA 512-bit"),
-                      ("key-none", 0, "no key"), ("key-unknown", 200, "opaque")])
+    @Test(arguments: [
+        ("key-rsa", 2, "RSA 2048-bit"), ("key-ecdsa256", 3, "ECDSA P-256"), ("key-ecdsa384", 3, "ECDSA P-384"),
+        ("key-ed25519", 4, "Ed25519"), ("key-ed448", 4, "Ed448"), ("key-dsa", 1, "DSA 512-bit"),
+        ("key-none", 0, "no key"), ("key-unknown", 200, "opaque"),
+    ])
     func keyAlgorithms(label: String, algorithm: Int, kind: String) async throws {
         let obj = try await json("\(label).ecdsa256.test.")
         #expect(obj["exit"] as? Int == 0)
@@ -249,7 +267,8 @@ func runTool(_ path: String, _ args: [String], stdin: Data? = nil) throws -> (In
         let pem = try cli(try await base() + ["--pem", name])
         #expect(pem.status == 0)
         let block = pem.stdout.split(separator: "\n").filter { !$0.hasPrefix(";") }.joined(separator: "\n") + "\n"
-        let (status, der) = try runTool("/usr/bin/openssl", ["pkey", "-pubin", "-outform", "DER"], stdin: Data(block.utf8))
+        let (status, der) = try runTool(
+            "/usr/bin/openssl", ["pkey", "-pubin", "-outform", "DER"], stdin: Data(block.utf8))
         #expect(status == 0)
         let obj = try await json(name)
         let rec = try #require((obj["records"] as? [[String: Any]])?.first)
@@ -257,7 +276,7 @@ func runTool(_ path: String, _ args: [String], stdin: Data? = nil) throws -> (In
         if label.hasPrefix("key-ed") {
             #expect(der.suffix(key.count) == key)
         } else if label.hasPrefix("key-ecdsa") {
-            #expect(der.suffix(key.count) == key)   // uncompressed point 04||x||y ends the SPKI
+            #expect(der.suffix(key.count) == key)  // uncompressed point 04||x||y ends the SPKI
         } else {
             // RFC 3110: exponent length 3 (01 00 01) then the modulus, which must appear in the DER.
             let modulus = key.dropFirst(4)

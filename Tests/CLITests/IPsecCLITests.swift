@@ -2,10 +2,13 @@ import DNSModel
 import Foundation
 import TestAuthority
 import Testing
+
 @testable import ipseckey_verify
 
 func temporaryDirectory(_ tag: String) throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ipsec-\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "ipsec-\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    ).path
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     return dir
 }
@@ -27,13 +30,18 @@ func listing(_ dir: String) -> [String] { ((try? FileManager.default.contentsOfD
         try "keep".write(toFile: dir + "/gw.ecdsa256.test.p30.pem", atomically: false, encoding: .utf8)
         let r = try cli(try await base() + ["--write-pubkey", dir, "gw.ecdsa256.test."])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(listing(dir) == ["gw.ecdsa256.test.p10.1.pem", "gw.ecdsa256.test.p20.2.pem", "gw.ecdsa256.test.p30.pem"])
+        #expect(
+            listing(dir) == ["gw.ecdsa256.test.p10.1.pem", "gw.ecdsa256.test.p20.2.pem", "gw.ecdsa256.test.p30.pem"])
         let first = try String(contentsOfFile: dir + "/gw.ecdsa256.test.p10.1.pem", encoding: .utf8)
         #expect(first.hasPrefix("-----BEGIN PUBLIC KEY-----\n") && first.hasSuffix("-----END PUBLIC KEY-----\n"))
-        let mode = try FileManager.default.attributesOfItem(atPath: dir + "/gw.ecdsa256.test.p10.1.pem")[.posixPermissions] as? Int
+        let mode =
+            try FileManager.default.attributesOfItem(atPath: dir + "/gw.ecdsa256.test.p10.1.pem")[.posixPermissions]
+            as? Int
         #expect(mode == 0o644)
         // The file's key is the record's key: back through `record`, the RDATA is the served one.
-        let rec = try cli(["record", "--precedence", "10", "--gateway", "192.0.2.38", "--rdata", dir + "/gw.ecdsa256.test.p10.1.pem"])
+        let rec = try cli([
+            "record", "--precedence", "10", "--gateway", "192.0.2.38", "--rdata", dir + "/gw.ecdsa256.test.p10.1.pem",
+        ])
         #expect(rec.status == 0, "\(rec.stderr)")
         let served = try cli(try await base() + ["gw.ecdsa256.test."])
         #expect(served.stdout.contains("IPSECKEY\t" + rec.stdout.trimmingCharacters(in: .newlines) + "\n"))
@@ -45,12 +53,15 @@ func listing(_ dir: String) -> [String] { ((try? FileManager.default.contentsOfD
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let stem = name.dropLast()
         try "previous key".write(toFile: dir + "/\(stem).p10.1.pem", atomically: false, encoding: .utf8)
-        let before = try FileManager.default.attributesOfItem(atPath: dir + "/\(stem).p10.1.pem")[.modificationDate] as? Date
+        let before =
+            try FileManager.default.attributesOfItem(atPath: dir + "/\(stem).p10.1.pem")[.modificationDate] as? Date
         let r = try cli(try await base() + ["--write-pubkey", dir, name])
         #expect(r.status != 0)
         #expect(listing(dir) == ["\(stem).p10.1.pem"])
         #expect(try String(contentsOfFile: dir + "/\(stem).p10.1.pem", encoding: .utf8) == "previous key")
-        #expect(try FileManager.default.attributesOfItem(atPath: dir + "/\(stem).p10.1.pem")[.modificationDate] as? Date == before)
+        #expect(
+            try FileManager.default.attributesOfItem(atPath: dir + "/\(stem).p10.1.pem")[.modificationDate] as? Date
+                == before)
     }
 
     @Test(arguments: ["key-dsa.ecdsa256.test.", "key-none.ecdsa256.test.", "key-unknown.ecdsa256.test.", "192.0.2.38"])
@@ -73,7 +84,10 @@ func listing(_ dir: String) -> [String] { ((try? FileManager.default.contentsOfD
     }
 
     @Test func expectGateway() async throws {
-        let v6 = try cli(try await base() + ["--expect-gateway", "2001:0db8:0:8002:0:0:2000:1", "--format", "pem", "gw.ecdsa256.test."])
+        let v6 = try cli(
+            try await base() + [
+                "--expect-gateway", "2001:0db8:0:8002:0:0:2000:1", "--format", "pem", "gw.ecdsa256.test.",
+            ])
         #expect(v6.status == 0, "\(v6.stderr)")
         #expect(v6.stdout.components(separatedBy: "BEGIN PUBLIC KEY").count == 2)
         #expect(v6.stdout.contains("key 2 of 2 (precedence 20, gateway 2001:db8:0:8002::2000:1"))
@@ -88,12 +102,15 @@ func listing(_ dir: String) -> [String] { ((try? FileManager.default.contentsOfD
     @Test func severalKeysAreLabelled() async throws {
         let r = try cli(try await base() + ["--format", "pem", "gw.ecdsa256.test."])
         #expect(r.status == 0)
-        #expect(r.stdout.contains("# gw.ecdsa256.test. key 1 of 2 (precedence 10, gateway 192.0.2.38, RSA 2048-bit)\n-----BEGIN"))
+        #expect(
+            r.stdout.contains(
+                "# gw.ecdsa256.test. key 1 of 2 (precedence 10, gateway 192.0.2.38, RSA 2048-bit)\n-----BEGIN"))
         #expect(r.stderr.contains("2 keys"))
     }
 
     @Test func libreswanDirectives() async throws {
-        let r = try cli(try await base() + ["--format", "libreswan", "key-ecdsa256.ecdsa256.test.", "key-rsa.ecdsa256.test."])
+        let r = try cli(
+            try await base() + ["--format", "libreswan", "key-ecdsa256.ecdsa256.test.", "key-rsa.ecdsa256.test."])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("\nrightecdsakey=0s"))
         #expect(r.stdout.contains("\nrightrsasigkey=0sAwEAA"))
@@ -107,9 +124,13 @@ func listing(_ dir: String) -> [String] { ((try? FileManager.default.contentsOfD
     @Test func swanctlSectionNamesTheFiles() async throws {
         let dir = try temporaryDirectory("swanctl")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try cli(try await base() + ["--format", "swanctl", "--write-pubkey", dir, "--expect-gateway", "192.0.2.38", "gw.ecdsa256.test."])
+        let r = try cli(
+            try await base() + [
+                "--format", "swanctl", "--write-pubkey", dir, "--expect-gateway", "192.0.2.38", "gw.ecdsa256.test.",
+            ])
         #expect(r.status == 0, "\(r.stderr)")
-        let path = URL(fileURLWithPath: dir).appendingPathComponent("gw.ecdsa256.test.p10.1.pem").standardizedFileURL.path
+        let path = URL(fileURLWithPath: dir).appendingPathComponent("gw.ecdsa256.test.p10.1.pem").standardizedFileURL
+            .path
         #expect(r.stdout.contains("remote {\n    auth = pubkey\n    id = 192.0.2.38\n    pubkeys = \(path)\n}\n"))
         #expect(listing(dir) == ["gw.ecdsa256.test.p10.1.pem"])
         let usage = try cli(try await base() + ["--format", "swanctl", "gw.ecdsa256.test."])
@@ -133,7 +154,8 @@ func listing(_ dir: String) -> [String] { ((try? FileManager.default.contentsOfD
 @Suite struct ExtraRecordTests {
     @Test func extraRecordsAreSignedAndTamperedOnesAreBogus() async throws {
         let key = "10 1 4 192.0.2.90 upuI06A10LisoWLgX55Y4/WhLU774fgZOkgqH9qBrgM="
-        let extra = try ZoneText.records("""
+        let extra = try ZoneText.records(
+            """
             peer.test. 300 IN IPSECKEY \(key)
             peer.ed25519.test. 300 IN IPSECKEY \(key)
             2.100.51.198.in-addr.arpa. 300 IN IPSECKEY \(key)
@@ -163,7 +185,9 @@ func listing(_ dir: String) -> [String] { ((try? FileManager.default.contentsOfD
     @Test func jsonCarriesPEMOnlyForExportableKeys() async throws {
         let f = try await CLIFixture.shared.get()
         let base = ["--server", f.server.address, "--trust-anchor", f.anchor, "--timeout", "3", "--json"]
-        for (name, exportable) in [("192.0.2.38", false), ("key-dsa.ecdsa256.test.", false), ("key-ed25519.ecdsa256.test.", true)] {
+        for (name, exportable) in [
+            ("192.0.2.38", false), ("key-dsa.ecdsa256.test.", false), ("key-ed25519.ecdsa256.test.", true),
+        ] {
             let r = try cli(base + [name])
             #expect(r.status == 0)
             let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])

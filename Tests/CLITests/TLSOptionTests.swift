@@ -24,7 +24,9 @@ import Testing
     }
 
     @Test func missingCAFileIsMissingInput() throws {
-        let r = try cli(["--server", "tls://127.0.0.1", "--tls-name", "dns.test", "--tls-ca", "/nonexistent/ca.pem", "gw.example."])
+        let r = try cli([
+            "--server", "tls://127.0.0.1", "--tls-name", "dns.test", "--tls-ca", "/nonexistent/ca.pem", "gw.example.",
+        ])
         #expect(r.status == 66, "\(r.stderr)")
         #expect(r.stderr.contains("/nonexistent/ca.pem"))
     }
@@ -40,8 +42,10 @@ import Testing
     @Test func plainDNSServerOnTheTLSPortIsIndeterminate() async throws {
         // The test authority answers plain DNS over TCP on this port; asked for TLS, the client must not use it.
         let f = try await CLIFixture.shared.get()
-        let r = try cli(["--server", "tls://\(f.server.address)", "--tls-pin", Self.pin, "--trust-anchor", f.anchor,
-                         "--timeout", "1", "--retries", "1", "gw.ecdsa256.test."])
+        let r = try cli([
+            "--server", "tls://\(f.server.address)", "--tls-pin", Self.pin, "--trust-anchor", f.anchor,
+            "--timeout", "1", "--retries", "1", "gw.ecdsa256.test.",
+        ])
         #expect(r.status == 4, "\(r.stderr)")
         #expect(r.stderr.contains("TLS handshake"), "\(r.stderr)")
         #expect(r.stdout.isEmpty)

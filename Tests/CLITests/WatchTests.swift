@@ -6,6 +6,7 @@ import IPSecKeyResolver
 import Logging
 import TestAuthority
 import Testing
+
 @testable import ipseckey_verify
 
 /// A clock the test moves by hand.
@@ -30,17 +31,20 @@ final class Script: @unchecked Sendable {
     let owner = try! DNSName("gw.example.net.")
 
     func runner(_ dir: String, _ clock: FakeClock, _ script: Script) -> WatchRunner {
-        WatchRunner(directory: dir, clock: clock, logger: Logger(label: "watch-test"),
-                    lookup: { t in script.lookups.withLock { $0 += 1 }; return script.next.withLock { $0[t] } ?? .failed("no script") },
-                    onChange: { script.changes.withLock { $0 += 1 } })
+        WatchRunner(
+            directory: dir, clock: clock, logger: Logger(label: "watch-test"),
+            lookup: { t in
+                script.lookups.withLock { $0 += 1 }; return script.next.withLock { $0[t] } ?? .failed("no script")
+            },
+            onChange: { script.changes.withLock { $0 += 1 } })
     }
 
     @Test func refreshBeforeTheEarlierOfTTLAndExpiry() {
         let p = WatchPolicy()
         #expect(p.refresh(now: t0, ttl: 300, expires: t0 + 86400) == t0 + 270)
         #expect(p.refresh(now: t0, ttl: 86400, expires: t0 + 1000) == t0 + 900)
-        #expect(p.refresh(now: t0, ttl: 0, expires: t0 + 1000) == t0 + 5)       // never a busy loop
-        #expect(p.refresh(now: t0, ttl: 300, expires: t0 - 10) == t0 + 5)       // already expired: soon
+        #expect(p.refresh(now: t0, ttl: 0, expires: t0 + 1000) == t0 + 5)  // never a busy loop
+        #expect(p.refresh(now: t0, ttl: 300, expires: t0 - 10) == t0 + 5)  // already expired: soon
     }
 
     @Test func policyTransitions() {
@@ -137,9 +141,10 @@ final class Script: @unchecked Sendable {
         let other = try DNSName("other.example.net.")
         w.setTargets([("gw.example.net", owner), ("other.example.net", other)])
         script.set("gw.example.net", .secure(files: ["gw.example.net.p10.1.pem": "A"], ttl: 60, expires: t0 + 600))
-        script.set("other.example.net", .secure(files: ["other.example.net.p10.1.pem": "B"], ttl: 60, expires: t0 + 600))
+        script.set(
+            "other.example.net", .secure(files: ["other.example.net.p10.1.pem": "B"], ttl: 60, expires: t0 + 600))
         #expect(await w.round())
-        #expect(script.changes.withLock { $0 } == 1)   // once per round, not per name
+        #expect(script.changes.withLock { $0 } == 1)  // once per round, not per name
         #expect(listing(dir) == ["gw.example.net.p10.1.pem", "other.example.net.p10.1.pem"])
         #expect(w.setTargets([("gw.example.net", owner)]))
         #expect(listing(dir) == ["gw.example.net.p10.1.pem"])
@@ -163,17 +168,22 @@ final class Script: @unchecked Sendable {
         let work = try temporaryDirectory("watch-e2e-work")
         defer { try? FileManager.default.removeItem(atPath: dir); try? FileManager.default.removeItem(atPath: work) }
         let list = work + "/names"
-        try "gw.ecdsa256.test.\n# comment\nkey-ed25519.ecdsa256.test.\n".write(toFile: list, atomically: true, encoding: .utf8)
+        try "gw.ecdsa256.test.\n# comment\nkey-ed25519.ecdsa256.test.\n".write(
+            toFile: list, atomically: true, encoding: .utf8)
         let p = Process()
         p.executableURL = binary()
-        p.arguments = ["--server", f.server.address, "--trust-anchor", f.anchor, "--timeout", "3", "--watch",
-                       "--batch", list, "--write-pubkey", dir, "--on-change", "echo changed >> '\(work)/changes'"]
+        p.arguments = [
+            "--server", f.server.address, "--trust-anchor", f.anchor, "--timeout", "3", "--watch",
+            "--batch", list, "--write-pubkey", dir, "--on-change", "echo changed >> '\(work)/changes'",
+        ]
         let err = Pipe()
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice
         try p.run()
         defer { if p.isRunning { p.terminate() } }
-        let expected = ["gw.ecdsa256.test.p10.1.pem", "gw.ecdsa256.test.p20.2.pem", "key-ed25519.ecdsa256.test.p10.1.pem"]
+        let expected = [
+            "gw.ecdsa256.test.p10.1.pem", "gw.ecdsa256.test.p20.2.pem", "key-ed25519.ecdsa256.test.p10.1.pem",
+        ]
         try await waitFor("key files") { listing(dir) == expected }
         try await waitFor("the change command") { FileManager.default.fileExists(atPath: work + "/changes") }
         try await Task.sleep(for: .milliseconds(300))
@@ -187,7 +197,7 @@ final class Script: @unchecked Sendable {
             ((try? String(contentsOfFile: work + "/changes", encoding: .utf8)) ?? "") == "changed\nchanged\n"
         }
 
-        p.terminate()   // SIGTERM
+        p.terminate()  // SIGTERM
         let deadline = Date().addingTimeInterval(10)
         while p.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!p.isRunning)
@@ -196,7 +206,7 @@ final class Script: @unchecked Sendable {
         #expect(log.contains("gw.ecdsa256.test.: secure: 2 key file(s) written"))
         #expect(log.contains("no longer watched"))
         #expect(log.contains("stopping"))
-        #expect(listing(dir) == Array(expected.prefix(2)))   // files stay for the daemon after a clean stop
+        #expect(listing(dir) == Array(expected.prefix(2)))  // files stay for the daemon after a clean stop
     }
 }
 
@@ -217,46 +227,56 @@ final class Script: @unchecked Sendable {
         let rdata1 = "10 1 4 192.0.2.90 upuI06A10LisoWLgX55Y4/WhLU774fgZOkgqH9qBrgM="
         let rdata2 = "10 1 4 192.0.2.90 StWrmAnWK46YAeVrTuAQr/uuV4LGmd3rPgJLhymTIRs="
         let owner = try DNSName("peer.test.")
-        func extra(_ rdata: String) throws -> [ResourceRecord] { try ZoneText.records("peer.test. 300 IN IPSECKEY \(rdata)\n", origin: .root) }
+        func extra(_ rdata: String) throws -> [ResourceRecord] {
+            try ZoneText.records("peer.test. 300 IN IPSECKEY \(rdata)\n", origin: .root)
+        }
         func pem(_ rdata: String) throws -> String {
-            guard case .ipseckey(let d) = try ZoneText.records("x. 1 IN IPSECKEY \(rdata)\n")[0].parsed() else { throw KeyFileError(description: "not IPSECKEY") }
+            guard case .ipseckey(let d) = try ZoneText.records("x. 1 IN IPSECKEY \(rdata)\n")[0].parsed() else {
+                throw KeyFileError(description: "not IPSECKEY")
+            }
             return try IPSecKey(unauthenticatedRDATA: RData.ipseckey(d).wire).pem()
         }
         let key1 = try TestHierarchy.build(extra: try extra(rdata1))
         let key2 = try TestHierarchy.build(extra: try extra(rdata2))
         let tampered = try TestHierarchy.build(extra: try extra(rdata2), tamper: [owner])
-        let withdrawn = try await TestHierarchy.shared()   // no peer.test.: NXDOMAIN, proven
-        let anchors = try TrustAnchors.parse(text: [key1, key2, tampered, withdrawn].map(\.dsAnchorText).joined(), file: "roots.ds")
+        let withdrawn = try await TestHierarchy.shared()  // no peer.test.: NXDOMAIN, proven
+        let anchors = try TrustAnchors.parse(
+            text: [key1, key2, tampered, withdrawn].map(\.dsAnchorText).joined(), file: "roots.ds")
         let upstream = SwitchableUpstream(InProcessUpstream(engine: key1.engine))
         var limits = ValidatorLimits()
-        limits.maxCacheTTL = 0   // as --watch does
-        let resolver = Resolver(upstream: upstream, anchors: anchors, limits: limits, logger: Logger(label: "watch-zone"))
+        limits.maxCacheTTL = 0  // as --watch does
+        let resolver = Resolver(
+            upstream: upstream, anchors: anchors, limits: limits, logger: Logger(label: "watch-zone"))
         let delivery = Delivery(expectGateway: nil, writeDirectory: nil, format: .pem)
 
         let dir = try temporaryDirectory("watch-zone")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let clock = FakeClock(key1.now)
         let changes = Locked(0)
-        let w = WatchRunner(directory: dir, clock: clock, logger: Logger(label: "watch-zone"),
-                            lookup: { t in IPSecKeyVerify.observe(delivery.apply(await Lookup.run(resolver: resolver, text: t, type: .ipseckey, trace: false))) },
-                            onChange: { changes.withLock { $0 += 1 } })
+        let w = WatchRunner(
+            directory: dir, clock: clock, logger: Logger(label: "watch-zone"),
+            lookup: { t in
+                IPSecKeyVerify.observe(
+                    delivery.apply(await Lookup.run(resolver: resolver, text: t, type: .ipseckey, trace: false)))
+            },
+            onChange: { changes.withLock { $0 += 1 } })
         w.setTargets([("peer.test.", owner)])
         let file = dir + "/peer.test.p10.1.pem"
         func content() -> String? { try? String(contentsOfFile: file, encoding: .utf8) }
 
         #expect(await w.round())
         #expect(content() == (try pem(rdata1)))
-        #expect(w.names["peer.test."]?.nextCheck == key1.now + 270)   // TTL 300, a tenth early
+        #expect(w.names["peer.test."]?.nextCheck == key1.now + 270)  // TTL 300, a tenth early
 
-        upstream.use(key2)                       // rollover in the zone
+        upstream.use(key2)  // rollover in the zone
         clock.set(w.nextWake)
         #expect(await w.round())
         #expect(content() == (try pem(rdata2)))
         #expect(changes.withLock { $0 } == 2)
         clock.set(w.nextWake)
-        #expect(!(await w.round()))              // same key set: no rewrite, no command
+        #expect(!(await w.round()))  // same key set: no rewrite, no command
 
-        upstream.use(tampered)                   // bogus: the last good key stays until its proof expires
+        upstream.use(tampered)  // bogus: the last good key stays until its proof expires
         clock.set(w.nextWake)
         #expect(!(await w.round()))
         #expect(content() == (try pem(rdata2)))
@@ -274,7 +294,7 @@ final class Script: @unchecked Sendable {
         clock.set(w.nextWake)
         #expect(await w.round())
         #expect(content() == (try pem(rdata2)))
-        upstream.use(withdrawn)                  // authenticated denial: removed at once
+        upstream.use(withdrawn)  // authenticated denial: removed at once
         clock.set(w.nextWake)
         #expect(await w.round())
         #expect(content() == nil)

@@ -12,18 +12,26 @@ import Testing
     /// RFC 4034 §5.4: the DS of dskey.example.com.'s DNSKEY (key tag 60485, RSASHA1), SHA-1 as printed there,
     /// SHA-256 as ldns-key2ds computes it.
     @Test func dsDigestsOfRFC4034Example() throws {
-        let key = try #require(Data(base64Encoded: """
-            AQOeiiR0GOMYkDshWoSKz9XzfwJr1AYtsmx3TGkJaNXVbfi/2pHm822aJ5iI9BMzNXxeYCmZDRD99WYwYqUSdjMmmAphXdvxegXd/M5+\
-            X7OrzKBaMbCVdFLUUh6DhweJBjEVv5f2wwjM9XzcnOf+EPbtG9DMBmADjFDc2w/rljwvFw==
-            """))
+        let key = try #require(
+            Data(
+                base64Encoded: """
+                    AQOeiiR0GOMYkDshWoSKz9XzfwJr1AYtsmx3TGkJaNXVbfi/2pHm822aJ5iI9BMzNXxeYCmZDRD99WYwYqUSdjMmmAphXdvxegXd/M5+\
+                    X7OrzKBaMbCVdFLUUh6DhweJBjEVv5f2wwjM9XzcnOf+EPbtG9DMBmADjFDc2w/rljwvFw==
+                    """))
         let rdata: [UInt8] = [0x01, 0x00, 3, 5] + Array(key)
         let input = wire(["dskey", "example", "com"]) + rdata
         #expect(hex(DigestAlgorithm.sha1.hash(input)) == "2bb183af5f22588179a53b0a98631fad1a292118")
-        #expect(hex(DigestAlgorithm.sha256.hash(input)) == "d4b7d520e7bb5f0f67674a0cceb1e3e0614b93c4f9e99b8383f6a1e4469da50a")
+        #expect(
+            hex(DigestAlgorithm.sha256.hash(input))
+                == "d4b7d520e7bb5f0f67674a0cceb1e3e0614b93c4f9e99b8383f6a1e4469da50a")
         // The same digests as libldns computes them (ldns_key_rr2ds), which the validator uses to match DS to keys.
         let owner = wire(["dskey", "example", "com"])
-        #expect(DSDigest.digest(ownerWire: owner, dnskeyRDATA: rdata, digestType: 1).map(hex) == "2bb183af5f22588179a53b0a98631fad1a292118")
-        #expect(DSDigest.digest(ownerWire: owner, dnskeyRDATA: rdata, digestType: 2).map(hex) == "d4b7d520e7bb5f0f67674a0cceb1e3e0614b93c4f9e99b8383f6a1e4469da50a")
+        #expect(
+            DSDigest.digest(ownerWire: owner, dnskeyRDATA: rdata, digestType: 1).map(hex)
+                == "2bb183af5f22588179a53b0a98631fad1a292118")
+        #expect(
+            DSDigest.digest(ownerWire: owner, dnskeyRDATA: rdata, digestType: 2).map(hex)
+                == "d4b7d520e7bb5f0f67674a0cceb1e3e0614b93c4f9e99b8383f6a1e4469da50a")
         #expect(DSDigest.digest(ownerWire: owner, dnskeyRDATA: rdata, digestType: 4)?.count == 48)
         #expect(DSDigest.digest(ownerWire: owner, dnskeyRDATA: rdata, digestType: 3) == nil)
         #expect(DSDigest.digest(ownerWire: owner, dnskeyRDATA: [1, 0], digestType: 2) == nil)
@@ -36,7 +44,8 @@ import Testing
     /// RFC 5155 Appendix A: salt aabbccdd, 12 iterations.
     @Test(arguments: [
         (["example"], "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom"), (["a", "example"], "35mthgpgcu1qg68fab165klnsnk3dpvl"),
-        (["ai", "example"], "gjeqe526plbf1g8mklp59enfd789njgi"), (["x", "w", "example"], "b4um86eghhds6nea196smvmlo4ors995"),
+        (["ai", "example"], "gjeqe526plbf1g8mklp59enfd789njgi"),
+        (["x", "w", "example"], "b4um86eghhds6nea196smvmlo4ors995"),
     ])
     func nsec3HashesOfRFC5155Appendix(labels: [String], expected: String) {
         let digest = NSEC3Hash.hash(canonicalName: wire(labels), salt: [0xaa, 0xbb, 0xcc, 0xdd], iterations: 12)
@@ -59,11 +68,19 @@ import Testing
             [UInt8(exponent.count)] + exponent + [0xc1] + Array(repeating: 0x37, count: modulusOctets - 1)
         }
         _ = try VerifyingKey(algorithm: 8, dnskeyPublicKey: rsa(exponent: [1, 0, 1], modulusOctets: 256))
-        #expect(throws: CryptoError.self) { _ = try VerifyingKey(algorithm: 8, dnskeyPublicKey: rsa(exponent: [3], modulusOctets: 63)) }
-        #expect(throws: CryptoError.self) { _ = try VerifyingKey(algorithm: 8, dnskeyPublicKey: rsa(exponent: [3], modulusOctets: 513)) }
-        #expect(throws: CryptoError.self) { _ = try VerifyingKey(algorithm: 8, dnskeyPublicKey: [0, 0, 0] + Array(repeating: 0xc1, count: 128)) }
+        #expect(throws: CryptoError.self) {
+            _ = try VerifyingKey(algorithm: 8, dnskeyPublicKey: rsa(exponent: [3], modulusOctets: 63))
+        }
+        #expect(throws: CryptoError.self) {
+            _ = try VerifyingKey(algorithm: 8, dnskeyPublicKey: rsa(exponent: [3], modulusOctets: 513))
+        }
+        #expect(throws: CryptoError.self) {
+            _ = try VerifyingKey(algorithm: 8, dnskeyPublicKey: [0, 0, 0] + Array(repeating: 0xc1, count: 128))
+        }
         // An ECDSA point off the curve is refused by the conversion.
-        #expect(throws: CryptoError.self) { _ = try VerifyingKey(algorithm: 13, dnskeyPublicKey: Array(repeating: 0x41, count: 64)) }
+        #expect(throws: CryptoError.self) {
+            _ = try VerifyingKey(algorithm: 13, dnskeyPublicKey: Array(repeating: 0x41, count: 64))
+        }
     }
 
     @Test func randomBytesDiffer() {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import DNSModel
 
 /// Parses a name or fails the test with the typed error.
@@ -17,7 +18,9 @@ func wireName(_ labels: String...) -> [UInt8] {
 }
 
 func be16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xFF)] }
-func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
+func be32(_ v: UInt32) -> [UInt8] {
+    [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
+}
 
 /// The error `Message(wire:)` throws, or nil when it decodes.
 func decodeError(_ bytes: [UInt8]) -> DNSWireError? {

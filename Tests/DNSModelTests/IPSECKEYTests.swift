@@ -1,4 +1,5 @@
 import Testing
+
 @testable import DNSModel
 
 /// RFC 4025 §3.3 examples.
@@ -33,11 +34,15 @@ struct IPSECKEYTests {
         [10, 1, 2] + [192, 0, 2, 38] + key,
         [10, 0, 2] + key,
         [10, 1, 2] + [192, 0, 2, 3] + key,
-        [10, 3, 2] + [9, 0x6D, 0x79, 0x67, 0x61, 0x74, 0x65, 0x77, 0x61, 0x79,   // "mygateway"
-                      7, 0x65, 0x78, 0x61, 0x6D, 0x70, 0x6C, 0x65,                // "example"
-                      3, 0x63, 0x6F, 0x6D, 0] + key,                              // "com", root
-        [10, 2, 2] + [0x20, 0x01, 0x0D, 0xB8, 0x00, 0x00, 0x80, 0x02,
-                      0x00, 0x00, 0x00, 0x00, 0x20, 0x00, 0x00, 0x01] + key,
+        [10, 3, 2] + [
+            9, 0x6D, 0x79, 0x67, 0x61, 0x74, 0x65, 0x77, 0x61, 0x79,  // "mygateway"
+            7, 0x65, 0x78, 0x61, 0x6D, 0x70, 0x6C, 0x65,  // "example"
+            3, 0x63, 0x6F, 0x6D, 0,
+        ] + key,  // "com", root
+        [10, 2, 2] + [
+            0x20, 0x01, 0x0D, 0xB8, 0x00, 0x00, 0x80, 0x02,
+            0x00, 0x00, 0x00, 0x00, 0x20, 0x00, 0x00, 0x01,
+        ] + key,
     ]
 
     static let expectedOwners = [
@@ -65,27 +70,44 @@ struct IPSECKEYTests {
             #expect(r.name.description == Self.expectedOwners[i])
             #expect(r.rdata == Self.expectedRData[i], "example \(i)")
         }
-        #expect(try recs[0].parsed() == .ipseckey(IPSECKEYData(precedence: 10, gateway: .ipv4([192, 0, 2, 38]),
-                                                                algorithm: 2, publicKey: Self.key)))
-        #expect(try recs[1].parsed() == .ipseckey(IPSECKEYData(precedence: 10, gateway: .none, algorithm: 2,
-                                                                publicKey: Self.key)))
-        #expect(try recs[3].parsed() == .ipseckey(IPSECKEYData(precedence: 10,
-                                                                gateway: .name(try dn("mygateway.example.com.")),
-                                                                algorithm: 2, publicKey: Self.key)))
-        #expect(try recs[4].parsed() == .ipseckey(IPSECKEYData(precedence: 10, gateway: .ipv6(Self.expectedRData[4][3..<19].map { $0 }),
-                                                                algorithm: 2, publicKey: Self.key)))
+        #expect(
+            try recs[0].parsed()
+                == .ipseckey(
+                    IPSECKEYData(
+                        precedence: 10, gateway: .ipv4([192, 0, 2, 38]),
+                        algorithm: 2, publicKey: Self.key)))
+        #expect(
+            try recs[1].parsed()
+                == .ipseckey(
+                    IPSECKEYData(
+                        precedence: 10, gateway: .none, algorithm: 2,
+                        publicKey: Self.key)))
+        #expect(
+            try recs[3].parsed()
+                == .ipseckey(
+                    IPSECKEYData(
+                        precedence: 10,
+                        gateway: .name(try dn("mygateway.example.com.")),
+                        algorithm: 2, publicKey: Self.key)))
+        #expect(
+            try recs[4].parsed()
+                == .ipseckey(
+                    IPSECKEYData(
+                        precedence: 10, gateway: .ipv6(Self.expectedRData[4][3..<19].map { $0 }),
+                        algorithm: 2, publicKey: Self.key)))
     }
 
     @Test func presentationOfRFCExamples() throws {
         let recs = try Self.parsedRFCRecords()
-        #expect(recs.map(\.description) == [
-            "38.2.0.192.in-addr.arpa.\t7200\tIN\tIPSECKEY\t10 1 2 192.0.2.38 \(Self.keyText)",
-            "38.2.0.192.in-addr.arpa.\t7200\tIN\tIPSECKEY\t10 0 2 . \(Self.keyText)",
-            "38.2.0.192.in-addr.arpa.\t7200\tIN\tIPSECKEY\t10 1 2 192.0.2.3 \(Self.keyText)",
-            "38.1.0.192.in-addr.arpa.\t7200\tIN\tIPSECKEY\t10 3 2 mygateway.example.com. \(Self.keyText)",
-            "0.d.4.0.3.0.e.f.f.f.3.f.0.1.2.0.1.0.0.0.0.0.2.8.B.D.0.1.0.0.2.ip6.arpa.\t7200\tIN\tIPSECKEY\t"
-                + "10 2 2 2001:db8:0:8002::2000:1 \(Self.keyText)",
-        ])
+        #expect(
+            recs.map(\.description) == [
+                "38.2.0.192.in-addr.arpa.\t7200\tIN\tIPSECKEY\t10 1 2 192.0.2.38 \(Self.keyText)",
+                "38.2.0.192.in-addr.arpa.\t7200\tIN\tIPSECKEY\t10 0 2 . \(Self.keyText)",
+                "38.2.0.192.in-addr.arpa.\t7200\tIN\tIPSECKEY\t10 1 2 192.0.2.3 \(Self.keyText)",
+                "38.1.0.192.in-addr.arpa.\t7200\tIN\tIPSECKEY\t10 3 2 mygateway.example.com. \(Self.keyText)",
+                "0.d.4.0.3.0.e.f.f.f.3.f.0.1.2.0.1.0.0.0.0.0.2.8.B.D.0.1.0.0.2.ip6.arpa.\t7200\tIN\tIPSECKEY\t"
+                    + "10 2 2 2001:db8:0:8002::2000:1 \(Self.keyText)",
+            ])
     }
 
     @Test(.enabled(if: LDNS.available, "needs /usr/bin/ldns-read-zone"))
@@ -106,20 +128,24 @@ struct IPSECKEYTests {
 
     @Test func gatewayNameIsNeverCompressed() throws {
         let gw = try dn("mygateway.example.com.")
-        let ipseckey = ResourceRecord(name: gw, ttl: 7200, .ipseckey(IPSECKEYData(
-            precedence: 10, gateway: .name(gw), algorithm: 2, publicKey: Self.key)))
+        let ipseckey = ResourceRecord(
+            name: gw, ttl: 7200,
+            .ipseckey(
+                IPSECKEYData(
+                    precedence: 10, gateway: .name(gw), algorithm: 2, publicKey: Self.key)))
         // An MX in the same message shows that compression is switched on.
         let mx = ResourceRecord(name: gw, ttl: 7200, .mx(preference: 10, exchange: gw))
-        let m = Message(id: 0xBEEF, flags: [.qr, .aa], questions: [Question(name: gw, type: .ipseckey)],
-                        answers: [ipseckey, mx])
+        let m = Message(
+            id: 0xBEEF, flags: [.qr, .aa], questions: [Question(name: gw, type: .ipseckey)],
+            answers: [ipseckey, mx])
         let gwWire: [UInt8] = [9] + ascii("mygateway") + [7] + ascii("example") + [3] + ascii("com") + [0]
         let expected: [UInt8] =
-            [0xBE, 0xEF, 0x84, 0x00, 0, 1, 0, 2, 0, 0, 0, 0]            // header: QR AA, 1 question, 2 answers
-            + gwWire + [0, 45, 0, 1]                                    // question at offset 12
-            + [0xC0, 0x0C, 0, 45, 0, 1, 0, 0, 0x1C, 0x20, 0, 60]        // owner → 12, IPSECKEY IN 7200, RDLENGTH 60
-            + [10, 3, 2] + gwWire + Self.key                            // gateway written out in full
-            + [0xC0, 0x0C, 0, 15, 0, 1, 0, 0, 0x1C, 0x20, 0, 4]         // MX IN 7200, RDLENGTH 4
-            + [0, 10, 0xC0, 0x0C]                                       // exchange compressed
+            [0xBE, 0xEF, 0x84, 0x00, 0, 1, 0, 2, 0, 0, 0, 0]  // header: QR AA, 1 question, 2 answers
+            + gwWire + [0, 45, 0, 1]  // question at offset 12
+            + [0xC0, 0x0C, 0, 45, 0, 1, 0, 0, 0x1C, 0x20, 0, 60]  // owner → 12, IPSECKEY IN 7200, RDLENGTH 60
+            + [10, 3, 2] + gwWire + Self.key  // gateway written out in full
+            + [0xC0, 0x0C, 0, 15, 0, 1, 0, 0, 0x1C, 0x20, 0, 4]  // MX IN 7200, RDLENGTH 4
+            + [0, 10, 0xC0, 0x0C]  // exchange compressed
         #expect(m.wire(compress: true) == expected)
         let back = try Message(wire: expected)
         #expect(back == m)
@@ -157,8 +183,12 @@ struct IPSECKEYTests {
             try RData(type: .ipseckey, wire: [10])
         }
         // No key at all is allowed (algorithm 0, RFC 4025 §2.4).
-        #expect(try RData(type: .ipseckey, wire: [1, 0, 0]) == .ipseckey(IPSECKEYData(precedence: 1, gateway: .none,
-                                                                                       algorithm: 0, publicKey: [])))
+        #expect(
+            try RData(type: .ipseckey, wire: [1, 0, 0])
+                == .ipseckey(
+                    IPSECKEYData(
+                        precedence: 1, gateway: .none,
+                        algorithm: 0, publicKey: [])))
     }
 
     @Test func zoneTextRejectsBadGateways() {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import DNSModel
 
 @Suite("Malformed wire input")
@@ -25,8 +26,11 @@ struct MalformedWireTests {
 
     @Test func truncatedQuestion() {
         // Name complete, QTYPE cut after one octet.
-        #expect(decodeError(header(qd: 1) + wireName("example") + [0x00]) == .truncated(what: "question type", offset: 21))
-        #expect(decodeError(header(qd: 1) + wireName("example") + [0, 1, 0]) == .truncated(what: "question class", offset: 23))
+        #expect(
+            decodeError(header(qd: 1) + wireName("example") + [0x00]) == .truncated(what: "question type", offset: 21))
+        #expect(
+            decodeError(header(qd: 1) + wireName("example") + [0, 1, 0])
+                == .truncated(what: "question class", offset: 23))
         // Label runs past the end.
         #expect(decodeError(header(qd: 1) + [7] + ascii("exam")) == .truncated(what: "label", offset: 12))
         // Labels end exactly at the end of the data, without a root label.
@@ -44,14 +48,16 @@ struct MalformedWireTests {
         // "a" followed by a pointer to the start of the same name: a → a → a …
         #expect(decodeError(header(qd: 1) + [1, 0x61, 0xC0, 0x0C, 0, 1, 0, 1]) == .compressionLoop(offset: 14))
         // A pointer into the middle of its own name.
-        #expect(decodeError(header(qd: 1) + [1, 0x61, 1, 0x62, 0xC0, 0x0E, 0, 1, 0, 1]) == .compressionLoop(offset: 16))
+        #expect(
+            decodeError(header(qd: 1) + [1, 0x61, 1, 0x62, 0xC0, 0x0E, 0, 1, 0, 1]) == .compressionLoop(offset: 16))
     }
 
     @Test func chainsOfBackwardPointersDecode() throws {
-        let wire = header(qd: 3)
-            + wireName("example") + [0, 1, 0, 1]          // question 1 at offset 12
-            + [1, 0x62, 0xC0, 0x0C] + [0, 1, 0, 1]        // question 2 at 25: b → 12
-            + [1, 0x63, 0xC0, 0x19] + [0, 1, 0, 1]        // question 3 at 33: c → 25 → 12
+        let wire =
+            header(qd: 3)
+            + wireName("example") + [0, 1, 0, 1]  // question 1 at offset 12
+            + [1, 0x62, 0xC0, 0x0C] + [0, 1, 0, 1]  // question 2 at 25: b → 12
+            + [1, 0x63, 0xC0, 0x19] + [0, 1, 0, 1]  // question 3 at 33: c → 25 → 12
         let m = try Message(wire: wire)
         #expect(m.questions.map(\.name.description) == ["example.", "b.example.", "c.b.example."])
     }
@@ -59,19 +65,25 @@ struct MalformedWireTests {
     @Test func forwardPointer() {
         #expect(decodeError(header(qd: 1) + [0xC0, 0x10, 0, 1, 0, 1, 0]) == .forwardPointer(offset: 12, target: 16))
         // A label then a pointer to later data.
-        #expect(decodeError(header(qd: 1) + [1, 0x61, 0xC0, 0x14, 0, 1, 0, 1, 0])
-            == .forwardPointer(offset: 14, target: 20))
+        #expect(
+            decodeError(header(qd: 1) + [1, 0x61, 0xC0, 0x14, 0, 1, 0, 1, 0])
+                == .forwardPointer(offset: 14, target: 20))
     }
 
     @Test func pointerOutOfRange() {
         #expect(decodeError(header(qd: 1) + [0xC0, 0xFF, 0, 1, 0, 1]) == .pointerOutOfRange(offset: 12, target: 255))
-        #expect(decodeError(header(qd: 1) + [0xFF, 0xFF, 0, 1, 0, 1]) == .pointerOutOfRange(offset: 12, target: 0x3FFF))
-        #expect(decodeError(header(qd: 1) + [1, 0x61, 1, 0x62, 0xC0]) == .truncated(what: "compression pointer", offset: 16))
+        #expect(
+            decodeError(header(qd: 1) + [0xFF, 0xFF, 0, 1, 0, 1]) == .pointerOutOfRange(offset: 12, target: 0x3FFF))
+        #expect(
+            decodeError(header(qd: 1) + [1, 0x61, 1, 0x62, 0xC0]) == .truncated(what: "compression pointer", offset: 16)
+        )
     }
 
     @Test func reservedLabelTypes() {
         #expect(decodeError(header(qd: 1) + [0x80, 0, 0, 1, 0, 1]) == .badLabelType(offset: 12))
-        #expect(decodeError(header(qd: 1) + [0x41] + Array(repeating: 0x61, count: 65) + [0, 0, 1, 0, 1]) == .badLabelType(offset: 12))
+        #expect(
+            decodeError(header(qd: 1) + [0x41] + Array(repeating: 0x61, count: 65) + [0, 0, 1, 0, 1])
+                == .badLabelType(offset: 12))
     }
 
     @Test func labelLength64() {
@@ -108,8 +120,9 @@ struct MalformedWireTests {
 
     @Test func countsThatLie() {
         // ANCOUNT=5 but one 15-octet record: caught by the size sanity check before reading.
-        #expect(decodeError(header(an: 5) + Self.aRecordAtRoot)
-            == .truncated(what: "sections (counts exceed the message size)", offset: 12))
+        #expect(
+            decodeError(header(an: 5) + Self.aRecordAtRoot)
+                == .truncated(what: "sections (counts exceed the message size)", offset: 12))
         // ANCOUNT=5 with one record large enough to pass the sanity check: the second record's owner is missing.
         let txt: [UInt8] = [0, 0, 16, 0, 1, 0, 0, 0, 60, 0, 61, 60] + Array(repeating: 0x78, count: 60)
         #expect(decodeError(header(an: 5) + txt) == .truncated(what: "domain name", offset: 12 + 72))
@@ -129,7 +142,8 @@ struct MalformedWireTests {
 
     @Test func rdlengthShorterThanARecord() throws {
         // RDLENGTH 2 followed by the 4 address octets: the last two are left over.
-        #expect(decodeError(header(an: 1) + [0, 0, 1, 0, 1, 0, 0, 0, 60, 0, 2, 192, 0, 2, 1]) == .trailingData(offset: 25))
+        #expect(
+            decodeError(header(an: 1) + [0, 0, 1, 0, 1, 0, 0, 0, 60, 0, 2, 192, 0, 2, 1]) == .trailingData(offset: 25))
         // A self-consistent 2-octet A record: the message codec keeps RDATA opaque, typed parsing rejects it.
         let m = try Message(wire: header(an: 1) + [0, 0, 1, 0, 1, 0, 0, 0, 60, 0, 2, 192, 0])
         #expect(throws: DNSWireError.badRData(type: .a, reason: "A is 4 octets, got 2")) { try m.answers[0].parsed() }
@@ -162,16 +176,23 @@ struct MalformedWireTests {
     @Test func badOPTRecords() {
         let opt: [UInt8] = [0, 0, 41, 4, 0xD0, 0, 0, 0x80, 0, 0, 0]
         #expect(decodeError(header(ar: 2) + opt + opt) == .multipleOPT)
-        #expect(decodeError(header(ar: 1) + [1, 0x61, 0] + Array(opt.dropFirst())) == .badOPT("owner name is not the root"))
+        #expect(
+            decodeError(header(ar: 1) + [1, 0x61, 0] + Array(opt.dropFirst())) == .badOPT("owner name is not the root"))
         // Option length 8 but only 2 octets of data.
         let badOption: [UInt8] = [0, 0, 41, 4, 0xD0, 0, 0, 0, 0, 0, 6, 0, 10, 0, 8, 1, 2]
         #expect(decodeError(header(ar: 1) + badOption) == .truncated(what: "OPT option data", offset: 4))
     }
 
     @Test func strictRDataParsing() {
-        #expect(throws: DNSWireError.badRData(type: .txt, reason: "TXT needs at least one string")) { try RData(type: .txt, wire: []) }
-        #expect(throws: DNSWireError.truncated(what: "TXT string", offset: 1)) { try RData(type: .txt, wire: [5, 0x61]) }
-        #expect(throws: DNSWireError.badRData(type: .ds, reason: "empty digest")) { try RData(type: .ds, wire: [0, 1, 8, 2]) }
+        #expect(throws: DNSWireError.badRData(type: .txt, reason: "TXT needs at least one string")) {
+            try RData(type: .txt, wire: [])
+        }
+        #expect(throws: DNSWireError.truncated(what: "TXT string", offset: 1)) {
+            try RData(type: .txt, wire: [5, 0x61])
+        }
+        #expect(throws: DNSWireError.badRData(type: .ds, reason: "empty digest")) {
+            try RData(type: .ds, wire: [0, 1, 8, 2])
+        }
         #expect(throws: DNSWireError.badRData(type: .rrsig, reason: "empty signature")) {
             try RData(type: .rrsig, wire: [0, 1, 8, 2, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 1, 0, 5, 0])
         }
@@ -210,15 +231,20 @@ struct MalformedWireTests {
                 bytes[8] = 0; bytes[9] = UInt8(rng.next() % 2)
                 bytes[10] = 0; bytes[11] = UInt8(rng.next() % 2)
             }
-            if Self.decodeNeverTraps(bytes) { decoded += 1 } else if let e = decodeError(bytes) { kinds.insert(Self.kind(e)) }
+            if Self.decodeNeverTraps(bytes) {
+                decoded += 1
+            } else if let e = decodeError(bytes) {
+                kinds.insert(Self.kind(e))
+            }
             // The typed RDATA parsers see the same bytes.
             for t: RRType in [.a, .ns, .mx, .soa, .txt, .ds, .dnskey, .rrsig, .nsec, .nsec3, .nsec3param, .ipseckey] {
                 _ = try? RData(type: t, wire: Array(bytes.prefix(60)))
             }
         }
         // The inputs reach well past the header: many distinct error classes come out, all typed.
-        #expect(kinds.isSuperset(of: ["truncated", "trailingData", "forwardPointer", "pointerOutOfRange", "badLabelType"]),
-                "reached only \(kinds.sorted()); \(decoded) inputs decoded")
+        #expect(
+            kinds.isSuperset(of: ["truncated", "trailingData", "forwardPointer", "pointerOutOfRange", "badLabelType"]),
+            "reached only \(kinds.sorted()); \(decoded) inputs decoded")
     }
 
     static func kind(_ e: DNSWireError) -> String {
@@ -241,8 +267,9 @@ struct MalformedWireTests {
 
     @Test func mutationsOfAValidResponse() throws {
         let recs = try Samples.records()
-        let m = Message(id: 77, flags: [.qr, .aa], questions: [Question(name: try dn("www.example.com."), type: .a)],
-                        answers: recs, authorities: [], additionals: [], edns: EDNS())
+        let m = Message(
+            id: 77, flags: [.qr, .aa], questions: [Question(name: try dn("www.example.com."), type: .a)],
+            answers: recs, authorities: [], additionals: [], edns: EDNS())
         let base = m.wire()
         var rng = SplitMix64(seed: 2026)
         var decoded = 0
@@ -250,18 +277,22 @@ struct MalformedWireTests {
         for _ in 0..<5_000 {
             var bytes = base
             switch rng.next() % 3 {
-            case 0: // flip a few octets
+            case 0:  // flip a few octets
                 for _ in 0..<(1 + Int(rng.next() % 4)) {
                     bytes[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next())
                 }
-            case 1: // truncate
+            case 1:  // truncate
                 bytes = Array(bytes.prefix(Int(rng.next() % UInt64(bytes.count))))
-            default: // turn an octet into a compression pointer
+            default:  // turn an octet into a compression pointer
                 let at = 12 + Int(rng.next() % UInt64(bytes.count - 13))
                 bytes[at] = 0xC0 | UInt8(rng.next() % 4)
                 bytes[at + 1] = UInt8(truncatingIfNeeded: rng.next())
             }
-            if Self.decodeNeverTraps(bytes) { decoded += 1 } else if let e = decodeError(bytes) { kinds.insert(Self.kind(e)) }
+            if Self.decodeNeverTraps(bytes) {
+                decoded += 1
+            } else if let e = decodeError(bytes) {
+                kinds.insert(Self.kind(e))
+            }
         }
         // Single flips in a valid response often still decode (TTLs, key octets); the rest fail in typed ways.
         #expect(decoded > 100)

@@ -16,7 +16,10 @@ import Testing
             for case let file as String in files where file.hasSuffix(".swift") {
                 let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
                 let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-                    .filter { $0.range(of: #"^(@_exported |internal |public |private )?import "#, options: .regularExpression) != nil }
+                    .filter {
+                        $0.range(of: #"^(@_exported |internal |public |private )?import "#, options: .regularExpression)
+                            != nil
+                    }
                 out.append((module, file, lines))
             }
         }
@@ -26,10 +29,13 @@ import Testing
     @Test func validatorModelUpstreamAndCLIImportNoNIO() throws {
         let all = try Self.imports()
         #expect(all.count > 40)
-        for (module, file, lines) in all where ["DNSModel", "Upstream", "DNSSECValidator", "ipseckey-verify"].contains(module) {
+        for (module, file, lines) in all
+        where ["DNSModel", "Upstream", "DNSSECValidator", "ipseckey-verify"].contains(module) {
             for line in lines {
                 #expect(!line.contains("import NIO"), "\(module)/\(file): \(line)")
-                if module != "ipseckey-verify" { #expect(!line.hasSuffix("import DNSTransport"), "\(module)/\(file): \(line)") }
+                if module != "ipseckey-verify" {
+                    #expect(!line.hasSuffix("import DNSTransport"), "\(module)/\(file): \(line)")
+                }
             }
         }
     }
@@ -47,7 +53,9 @@ import Testing
     /// The command line talks only to the front: no file of it imports the model, the validator, the transport or
     /// Logging by name (IPSecKeyResolver re-exports what it needs), and its target depends on nothing else.
     @Test func theCLIImportsOnlyTheFront() throws {
-        let allowed: Set<String> = ["IPSecKeyResolver", "ArgumentParser", "SystemPackage", "Foundation", "Synchronization"]
+        let allowed: Set<String> = [
+            "IPSecKeyResolver", "ArgumentParser", "SystemPackage", "Foundation", "Synchronization",
+        ]
         let cli = try Self.imports().filter { $0.module == "ipseckey-verify" }
         #expect(cli.count > 5)
         for (module, file, lines) in cli {
@@ -56,8 +64,9 @@ import Testing
                 #expect(allowed.contains(name), "\(module)/\(file): \(line)")
             }
         }
-        let manifest = try String(contentsOf: Self.sources.deletingLastPathComponent().appendingPathComponent("Package.swift"),
-                                  encoding: .utf8)
+        let manifest = try String(
+            contentsOf: Self.sources.deletingLastPathComponent().appendingPathComponent("Package.swift"),
+            encoding: .utf8)
         let start = try #require(manifest.range(of: #".executableTarget(name: "ipseckey-verify""#))
         let end = try #require(manifest[start.upperBound...].range(of: "]),"))
         let block = manifest[start.upperBound..<end.lowerBound]

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import DNSModel
 
 @Suite("DNSName")
@@ -91,17 +92,18 @@ struct NameTests {
             let sorted = expected.shuffled(using: &rng).sorted()
             #expect(sorted.map(\.description) == expected.map(\.description))
         }
-        #expect(expected.map(\.description) == [
-            "example.", "a.example.", "yljkjljk.a.example.", "Z.a.example.", "zABC.a.EXAMPLE.", "z.example.",
-            "\\001.z.example.", "*.z.example.", "\\200.z.example.",
-        ])
+        #expect(
+            expected.map(\.description) == [
+                "example.", "a.example.", "yljkjljk.a.example.", "Z.a.example.", "zABC.a.EXAMPLE.", "z.example.",
+                "\\001.z.example.", "*.z.example.", "\\200.z.example.",
+            ])
     }
 
     @Test func canonicalOrderEdgeCases() throws {
         #expect(DNSName.root < (try dn("a.")))
-        #expect(try dn("a.") < (try dn("aa.")))     // shorter label with equal prefix sorts first
-        #expect(try dn("z.a.") < (try dn("b.")))    // rightmost label decides first
-        #expect(try dn("A.example") < (try dn("b.example"))) // upper case compares as lower case
+        #expect(try dn("a.") < (try dn("aa.")))  // shorter label with equal prefix sorts first
+        #expect(try dn("z.a.") < (try dn("b.")))  // rightmost label decides first
+        #expect(try dn("A.example") < (try dn("b.example")))  // upper case compares as lower case
         #expect(!(try dn("A.example") < (try dn("a.example"))))
         // Lower-casing happens before comparing: '_' (0x5F) < 'z' (0x7A), although 'Z' (0x5A) < '_'.
         #expect(try dn("_.example") < (try dn("Z.example")))

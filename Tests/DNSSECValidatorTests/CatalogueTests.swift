@@ -13,8 +13,11 @@ struct CatalogueCase: CustomTestStringConvertible, Sendable {
     let code: Reason.Code?
     /// A phrase the reason must contain.
     let says: String?
-    init(_ name: String, type: RRType = .ipseckey, _ verdict: Verdict, _ kind: AnswerKind? = nil, code: Reason.Code? = nil,
-         says: String? = nil) {
+    init(
+        _ name: String, type: RRType = .ipseckey, _ verdict: Verdict, _ kind: AnswerKind? = nil,
+        code: Reason.Code? = nil,
+        says: String? = nil
+    ) {
         self.name = name; self.type = type; self.verdict = verdict; self.kind = kind; self.code = code; self.says = says
     }
     var testDescription: String { "\(name) \(type) → \(verdict)" }
@@ -37,9 +40,12 @@ let catalogueCases: [CatalogueCase] = [
     .init("host.nsec3.test.", .secure, .noData, code: .noData),
     .init("b.sub.ecdsa256.test.", .secure, .noData, code: .noData),
     .init("anything.wild.nsec.test.", .secure, .data), .init("anything.wild.nsec3.test.", .secure, .data),
-    .init("anything.wild.nsec.test.", type: .txt, .secure, .noData), .init("anything.wild.nsec3.test.", type: .txt, .secure, .noData),
+    .init("anything.wild.nsec.test.", type: .txt, .secure, .noData),
+    .init("anything.wild.nsec3.test.", type: .txt, .secure, .noData),
     .init("cname.nsec.test.", .secure, .data), .init("cname-insecure.nsec.test.", .insecure),
-    .init("cname-bogus.nsec.test.", .bogus, nil, code: .signatureInvalid, says: "CNAME cname-bogus.nsec.test. → gw.tampered.test."),
+    .init(
+        "cname-bogus.nsec.test.", .bogus, nil, code: .signatureInvalid,
+        says: "CNAME cname-bogus.nsec.test. → gw.tampered.test."),
     .init("cname-nx.nsec.test.", .secure, .nameError),
     .init("loop1.nsec.test.", .indeterminate, nil, code: .chainLoop),
     .init("chain1.nsec.test.", .indeterminate, nil, code: .chainTooLong),
@@ -58,18 +64,20 @@ let catalogueCases: [CatalogueCase] = [
     .init("gw.stripped.test.", .bogus, nil, code: .signaturesMissing),
     .init("gw.dsmismatch.test.", .bogus, nil, code: .dsMismatch),
     .init("gw.wrongsigner.test.", .bogus, nil, code: .badSigner),
-    .init("gw.kskonly-missing.test.", .bogus, nil, code: .noMatchingKey, says: "DS in test. of kskonly-missing.test. names key"),
+    .init(
+        "gw.kskonly-missing.test.", .bogus, nil, code: .noMatchingKey,
+        says: "DS in test. of kskonly-missing.test. names key"),
     .init("nxdomain.forged-denial.test.", .bogus),
     .init("x.nowildproof.test.", .bogus, nil, code: .wildcardProofMissing),
     .init("gw.keytrap.test.", .bogus, nil, code: .workLimit, says: "KeyTrap"),
     .init("gw.bogus-unsigned.test.", .bogus, nil, code: .dnskeyMissing),
     .init("gw.revoked.test.", .bogus, nil, code: .keyRevoked),
     // Issue 12: the chain follows the signer.
-    .init("rate.nsec.test.", .secure, .data),                      // CNAME to the apex of a signed child zone
-    .init("dev.nsec.test.", .secure, .data),                       // data at a zone apex
+    .init("rate.nsec.test.", .secure, .data),  // CNAME to the apex of a signed child zone
+    .init("dev.nsec.test.", .secure, .data),  // data at a zone apex
     .init("ecdsa256.test.", type: .dnskey, .secure, .data),
-    .init("x.wild.refuse-ds.test.", .secure, .data),               // DS wild.refuse-ds.test. refused
-    .init("gw.a.b.refuse-ds.test.", .secure, .data),               // DS b.… and a.b.refuse-ds.test. refused
+    .init("x.wild.refuse-ds.test.", .secure, .data),  // DS wild.refuse-ds.test. refused
+    .init("gw.a.b.refuse-ds.test.", .secure, .data),  // DS b.… and a.b.refuse-ds.test. refused
     .init("nx.a.b.refuse-ds.test.", .secure, .nameError),
     .init("x.wild.optout.test.", .insecure, nil, code: .optOut, says: "wildcard NODATA"),
     .init("nochild.optout.test.", .insecure, nil, code: .optOut, says: "NODATA for nochild.optout.test."),
@@ -77,18 +85,21 @@ let catalogueCases: [CatalogueCase] = [
     .init("nxdomain.optout.test.", .insecure, nil, code: .optOut),
     .init("gw.ecdsa256.test.", type: .rrsig, .indeterminate, nil, code: .typeNotValidatable),
     .init(".", type: .ds, .indeterminate, nil, code: .noTrustAnchor),
-    .init("gw.manykeys.test.", .secure, .data),                    // 40 DNSKEYs in random order
-    .init("gw.manyds.test.", .secure, .data),                      // 40 DS, the only usable one last
+    .init("gw.manykeys.test.", .secure, .data),  // 40 DNSKEYs in random order
+    .init("gw.manyds.test.", .secure, .data),  // 40 DS, the only usable one last
     .init("gw.revoked-zsk.test.", .bogus, nil, code: .keyRevoked, says: "REVOKE"),
     .init("island.unsigned.test.", type: .ds, .insecure, nil, code: .unsignedDelegation),
     .init("gw.island.unsigned.test.", .insecure, nil, code: .unsignedDelegation),
 ]
 
-func makeValidator(_ h: TestHierarchy, delay: Duration = .zero, time: UInt32? = nil) throws -> (Validator, InProcessUpstream) {
+func makeValidator(
+    _ h: TestHierarchy, delay: Duration = .zero, time: UInt32? = nil
+) throws -> (Validator, InProcessUpstream) {
     let upstream = InProcessUpstream(engine: h.engine, delay: delay)
     let anchors = try TrustAnchors.parse(text: h.dsAnchorText, file: "test-root.ds")
-    let v = Validator(upstream: upstream, configuration: ValidatorConfiguration(anchors: anchors, validationTime: time),
-                      logger: Logger(label: "test"))
+    let v = Validator(
+        upstream: upstream, configuration: ValidatorConfiguration(anchors: anchors, validationTime: time),
+        logger: Logger(label: "test"))
     return (v, upstream)
 }
 
@@ -98,10 +109,14 @@ func makeValidator(_ h: TestHierarchy, delay: Duration = .zero, time: UInt32? = 
         let h = try await TestHierarchy.shared()
         let (v, _) = try makeValidator(h)
         let answer = await v.resolve(name: try DNSName(c.name), type: c.type)
-        #expect(answer.verdict == c.verdict, "\(c.name): \(answer.reason?.message ?? "-")\n\(answer.trace.map(\.description).joined(separator: "\n"))")
+        #expect(
+            answer.verdict == c.verdict,
+            "\(c.name): \(answer.reason?.message ?? "-")\n\(answer.trace.map(\.description).joined(separator: "\n"))")
         if let kind = c.kind { #expect(answer.kind == kind) }
         if let code = c.code { #expect(answer.reason?.code == code, "\(answer.reason?.message ?? "-")") }
-        if let says = c.says { #expect(answer.reason?.message.contains(says) == true, "\(answer.reason?.message ?? "-")") }
+        if let says = c.says {
+            #expect(answer.reason?.message.contains(says) == true, "\(answer.reason?.message ?? "-")")
+        }
         if answer.verdict == .secure && answer.kind == .data { #expect(answer.rrset != nil) }
         if answer.verdict != .secure { #expect(answer.reason != nil) }
     }

@@ -9,20 +9,28 @@ import Testing
 /// Issue 12: the zone of a signed RRset is its RRSIG's signer; DS questions below the signer only look for hidden
 /// cuts; DS questions need an anchor above the zone; large honest key and DS sets are used whole.
 @Suite struct ChainModelTests {
-    func validator(_ h: TestHierarchy, anchorText: String? = nil,
-                   rewrite: (@Sendable (Question, Message) -> Message?)? = nil) throws -> Validator {
+    func validator(
+        _ h: TestHierarchy, anchorText: String? = nil,
+        rewrite: (@Sendable (Question, Message) -> Message?)? = nil
+    ) throws -> Validator {
         let anchors = try TrustAnchors.parse(text: anchorText ?? h.dsAnchorText, file: "anchors")
-        let upstream: any DNSUpstream = rewrite.map { HostileUpstream(engine: h.engine, rewrite: $0) } ?? InProcessUpstream(engine: h.engine)
-        return Validator(upstream: upstream, configuration: ValidatorConfiguration(anchors: anchors), logger: Logger(label: "chain"))
+        let upstream: any DNSUpstream =
+            rewrite.map { HostileUpstream(engine: h.engine, rewrite: $0) } ?? InProcessUpstream(engine: h.engine)
+        return Validator(
+            upstream: upstream, configuration: ValidatorConfiguration(anchors: anchors), logger: Logger(label: "chain"))
     }
 
-    func trace(_ a: ValidatedAnswer) -> String { "\(a.reason?.message ?? "-")\n" + a.trace.map(\.description).joined(separator: "\n") }
+    func trace(_ a: ValidatedAnswer) -> String {
+        "\(a.reason?.message ?? "-")\n" + a.trace.map(\.description).joined(separator: "\n")
+    }
 
     /// DS questions below the signer that get SERVFAIL or no answer at all do not decide the lookup; the trace says
     /// the check could not be made.
-    @Test(arguments: [("anything.wild.nsec.test.", "wild.nsec.test."),
-                      ("gw.a.b.sub.ecdsa256.test.", "b.sub.ecdsa256.test."),
-                      ("gw.a.b.sub.ecdsa256.test.", "a.b.sub.ecdsa256.test.")])
+    @Test(arguments: [
+        ("anything.wild.nsec.test.", "wild.nsec.test."),
+        ("gw.a.b.sub.ecdsa256.test.", "b.sub.ecdsa256.test."),
+        ("gw.a.b.sub.ecdsa256.test.", "a.b.sub.ecdsa256.test."),
+    ])
     func unanswerableDSBelowTheSignerLeavesTheSignersZone(_ name: String, _ failing: String) async throws {
         let h = try await TestHierarchy.shared()
         let bad = try DNSName(failing)
@@ -35,19 +43,25 @@ import Testing
             let a = await v.resolve(name: try DNSName(name), type: .ipseckey)
             #expect(a.verdict == .secure, "\(trace(a))")
             #expect(a.kind == .data)
-            #expect(a.trace.contains { step in
-                if case .cutCheckUnavailable(let n, _, _, let why) = step.event {
-                    n == bad && why.code == (silent ? .upstreamError : .upstreamRCode)
-                } else { false }
-            }, "\(trace(a))")
+            #expect(
+                a.trace.contains { step in
+                    if case .cutCheckUnavailable(let n, _, _, let why) = step.event {
+                        n == bad && why.code == (silent ? .upstreamError : .upstreamRCode)
+                    } else {
+                        false
+                    }
+                }, "\(trace(a))")
         }
     }
 
     /// Denials are judged in the zone that signed them: DS questions below it that fail do not matter either.
     @Test func denialsBelowTheSignerDoNotDependOnDSQuestionsThere() async throws {
         let h = try await TestHierarchy.shared()
-        let below = Set(try ["b.sub.ecdsa256.test.", "a.b.sub.ecdsa256.test.", "gw.a.b.sub.ecdsa256.test.",
-                             "x.a.b.sub.ecdsa256.test."].map { try DNSName($0) })
+        let below = Set(
+            try [
+                "b.sub.ecdsa256.test.", "a.b.sub.ecdsa256.test.", "gw.a.b.sub.ecdsa256.test.",
+                "x.a.b.sub.ecdsa256.test.",
+            ].map { try DNSName($0) })
         let v = try validator(h) { q, m in
             guard q.type == .ds, below.contains(q.name) else { return m }
             var m = m; m.rcode = .servFail; m.answers = []; m.authorities = []; return m
@@ -86,7 +100,9 @@ import Testing
             guard q.type == .ds, q.name == zone else { return m }
             var m = m
             let ds = m.answers.filter { $0.type == .ds }
-            guard let set = RRset.group(ds).first, let sig = try? child.sign(set, with: childKey, signer: zone) else { return nil }
+            guard let set = RRset.group(ds).first, let sig = try? child.sign(set, with: childKey, signer: zone) else {
+                return nil
+            }
             m.answers = ds + [sig]
             return m
         }
@@ -139,7 +155,9 @@ import Testing
     @Test func fortyKeysInRandomOrderGiveOneStory() async throws {
         let h = try await TestHierarchy.shared()
         let zone = try DNSName("manykeys.test.")
-        let served = h.engine.respond(to: Message.query(id: 1, name: zone, type: .dnskey)).answers.filter { $0.type == .dnskey }
+        let served = h.engine.respond(to: Message.query(id: 1, name: zone, type: .dnskey)).answers.filter {
+            $0.type == .dnskey
+        }
         #expect(served.count == 40)
         var stories: Set<String> = []
         var orders: Set<[[UInt8]]> = []
@@ -148,7 +166,9 @@ import Testing
             let a = await (try validator(h)).resolve(name: try DNSName("gw.manykeys.test."), type: .ipseckey)
             #expect(a.verdict == .secure, "\(trace(a))")
             let steps = a.trace.filter { $0.zone == "manykeys.test." }
-            #expect(steps.contains { if case .keysTrusted(_, 40, _, 13, _, _) = $0.event { true } else { false } }, "\(trace(a))")
+            #expect(
+                steps.contains { if case .keysTrusted(_, 40, _, 13, _, _) = $0.event { true } else { false } },
+                "\(trace(a))")
             stories.insert(steps.map(\.text).joined(separator: "\n"))
         }
         #expect(orders.count > 1, "the test authority did not shuffle the set")
@@ -165,7 +185,8 @@ import Testing
         let anchor = ResourceRecord(name: zone, ttl: 3600, .ds(ds)).description + "\n"
         var reasons: Set<String> = []
         for _ in 0..<4 {
-            let a = await (try validator(h, anchorText: anchor)).resolve(name: try DNSName("gw.manykeys.test."), type: .ipseckey)
+            let a = await (try validator(h, anchorText: anchor)).resolve(
+                name: try DNSName("gw.manykeys.test."), type: .ipseckey)
             #expect(a.verdict == .bogus)
             #expect(a.reason?.code == .dsMismatch)
             #expect(a.reason?.message.contains("40 keys") == true, "\(trace(a))")

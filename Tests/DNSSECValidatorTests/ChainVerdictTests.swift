@@ -1,6 +1,7 @@
-@testable import DNSSECValidator
 import DNSModel
 import Testing
+
+@testable import DNSSECValidator
 
 /// The chain of trust speaks in the answer's values: `Verdict` and `Reason`, never a second status type.
 @Suite struct ChainVerdictTests {
@@ -31,6 +32,6 @@ import Testing
         #expect(cache.get(names[1], now: 100)?.verdict == .insecure)
         #expect(cache.get(names[2], now: 100)?.reason == r)
         #expect(cache.get(names[3], now: 100) == nil)
-        #expect(cache.get(names[0], now: 200) == nil)   // expired
+        #expect(cache.get(names[0], now: 200) == nil)  // expired
     }
 }

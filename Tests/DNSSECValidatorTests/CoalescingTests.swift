@@ -1,9 +1,10 @@
-@testable import DNSSECValidator
 import DNSModel
 import DNSTransport
 import Logging
 import TestAuthority
 import Testing
+
+@testable import DNSSECValidator
 
 /// Concurrent lookups share upstream questions and chain-of-trust work instead of repeating it.
 @Suite struct CoalescingTests {
@@ -12,15 +13,19 @@ import Testing
         let h = try await TestHierarchy.shared()
         let upstream = InProcessUpstream(engine: h.engine, delay: .milliseconds(20))
         let anchors = try TrustAnchors.parse(text: h.dsAnchorText, file: "root.ds")
-        let v = Validator(upstream: upstream, configuration: ValidatorConfiguration(anchors: anchors), logger: Logger(label: "herd"))
+        let v = Validator(
+            upstream: upstream, configuration: ValidatorConfiguration(anchors: anchors), logger: Logger(label: "herd"))
         let names = try (1...64).map { try DNSName("w\($0).wild.nsec.test.") }
         let verdicts = await withTaskGroup(of: Verdict.self) { group in
             for n in names { group.addTask { await v.resolve(name: n, type: .ipseckey, trace: false).verdict } }
             return await group.reduce(into: [Verdict]()) { $0.append($1) }
         }
         #expect(verdicts.count == 64 && verdicts.allSatisfy { $0 == .secure })
-        for q in [Question(name: .root, type: .dnskey), Question(name: try DNSName("test."), type: .ds),
-                  Question(name: try DNSName("nsec.test."), type: .ds), Question(name: try DNSName("nsec.test."), type: .dnskey)] {
+        for q in [
+            Question(name: .root, type: .dnskey), Question(name: try DNSName("test."), type: .ds),
+            Question(name: try DNSName("nsec.test."), type: .ds),
+            Question(name: try DNSName("nsec.test."), type: .dnskey),
+        ] {
             #expect(upstream.count(for: q) == 1, "\(q) asked \(upstream.count(for: q)) times")
         }
         for n in names { #expect(upstream.count(for: Question(name: n, type: .ipseckey)) == 1) }
@@ -55,7 +60,10 @@ import Testing
         #expect(results == Array(repeating: 42, count: 32))
         #expect(runs.withLock { $0 } == 1)
         // Once finished, the next caller runs the work again (results are cached elsewhere, not here).
-        #expect(await flights.run("example.") { runs.withLock { $0 += 1 }; return 7 } == 7)
+        #expect(
+            await flights.run("example.") {
+                runs.withLock { $0 += 1 }; return 7
+            } == 7)
         #expect(runs.withLock { $0 } == 2)
     }
 
@@ -67,7 +75,9 @@ import Testing
             for _ in 0..<8 {
                 group.addTask {
                     await flights.run("example.", redo: { $0 < 0 }) {
-                        let n = runs.withLock { $0 += 1; return $0 }
+                        let n = runs.withLock {
+                            $0 += 1; return $0
+                        }
                         if n == 1 { _ = await Self.eventually { flights.waiterCount("example.") == 7 } }
                         return n == 1 ? -1 : 1  // the first run "fails transiently"
                     }
@@ -86,11 +96,15 @@ import Testing
         let cache = ResponseCache(capacity: 100, maxTTL: 3600)
         let q = Question(name: try DNSName("gw.example."), type: .ipseckey)
         let fetches = Locked(0)
-        let answer = Message(id: 1, flags: [.qr], questions: [q], answers: [
-            ResourceRecord(name: q.name, type: .a, rrClass: .in, ttl: 300, rdata: [192, 0, 2, 1]),
-        ])
+        let answer = Message(
+            id: 1, flags: [.qr], questions: [q],
+            answers: [
+                ResourceRecord(name: q.name, type: .a, rrClass: .in, ttl: 300, rdata: [192, 0, 2, 1])
+            ])
         let fetch: @Sendable () async -> Result<ReceivedMessage, TransportError> = {
-            let n = fetches.withLock { $0 += 1; return $0 }
+            let n = fetches.withLock {
+                $0 += 1; return $0
+            }
             // The first fetch waits until cancelled; the one asked again answers at once.
             if n == 1 {
                 do { try await Task.sleep(for: .seconds(30)) } catch { return .failure(.cancelled) }
@@ -104,7 +118,9 @@ import Testing
         leader.cancel()
         #expect(await leader.value == .failure(.cancelled))
         for f in followers {
-            guard case .success(let m) = await f.value else { Issue.record("a follower inherited the failure"); continue }
+            guard case .success(let m) = await f.value else {
+                Issue.record("a follower inherited the failure"); continue
+            }
             #expect(m.answers == answer.answers)
         }
         #expect(fetches.withLock { $0 } == 2)

@@ -21,10 +21,13 @@ final class HostileUpstream: DNSUpstream {
     }
 }
 
-func hostileValidator(_ h: TestHierarchy, _ rewrite: @escaping @Sendable (Question, Message) -> Message?) throws -> Validator {
+func hostileValidator(
+    _ h: TestHierarchy, _ rewrite: @escaping @Sendable (Question, Message) -> Message?
+) throws -> Validator {
     let anchors = try TrustAnchors.parse(text: h.dsAnchorText, file: "root.ds")
-    return Validator(upstream: HostileUpstream(engine: h.engine, rewrite: rewrite),
-                     configuration: ValidatorConfiguration(anchors: anchors), logger: Logger(label: "hostile"))
+    return Validator(
+        upstream: HostileUpstream(engine: h.engine, rewrite: rewrite),
+        configuration: ValidatorConfiguration(anchors: anchors), logger: Logger(label: "hostile"))
 }
 
 @Suite struct HostileUpstreamTests {
@@ -36,7 +39,8 @@ func hostileValidator(_ h: TestHierarchy, _ rewrite: @escaping @Sendable (Questi
         let v = try hostileValidator(h) { q, m in
             guard q.name == target else { return m }
             var m = m
-            guard let sig = m.answers.first(where: { $0.type == .rrsig }), case .rrsig(var s)? = try? sig.parsed() else { return m }
+            guard let sig = m.answers.first(where: { $0.type == .rrsig }), case .rrsig(var s)? = try? sig.parsed()
+            else { return m }
             for _ in 0..<200 {
                 s.signature = SecureRandom.bytes(64)
                 m.answers.append(ResourceRecord(name: sig.name, ttl: sig.ttl, .rrsig(s)))
@@ -56,7 +60,10 @@ func hostileValidator(_ h: TestHierarchy, _ rewrite: @escaping @Sendable (Questi
             guard q.name == zone, q.type == .dnskey else { return m }
             var m = m
             for _ in 0..<500 {
-                m.answers.append(ResourceRecord(name: zone, ttl: 3600, .dnskey(DNSKEYData(flags: 256, algorithm: 13, publicKey: SecureRandom.bytes(64)))))
+                m.answers.append(
+                    ResourceRecord(
+                        name: zone, ttl: 3600,
+                        .dnskey(DNSKEYData(flags: 256, algorithm: 13, publicKey: SecureRandom.bytes(64)))))
             }
             return m
         }
@@ -67,7 +74,9 @@ func hostileValidator(_ h: TestHierarchy, _ rewrite: @escaping @Sendable (Questi
     @Test func servfailAndSilenceAreIndeterminate() async throws {
         let h = try await TestHierarchy.shared()
         let target = self.target
-        let v1 = try hostileValidator(h) { q, m in var m = m; if q.name == target { m.rcode = .servFail; m.answers = [] }; return m }
+        let v1 = try hostileValidator(h) { q, m in
+            var m = m; if q.name == target { m.rcode = .servFail; m.answers = [] }; return m
+        }
         #expect(await v1.resolve(name: target, type: .ipseckey).verdict == .indeterminate)
         let v2 = try hostileValidator(h) { q, m in q.type == .dnskey ? nil : m }
         let a = await v2.resolve(name: target, type: .ipseckey)
@@ -81,7 +90,14 @@ func hostileValidator(_ h: TestHierarchy, _ rewrite: @escaping @Sendable (Questi
         let v = try hostileValidator(h) { q, m in
             guard q.name == target else { return m }
             var m = m
-            m.answers = [ResourceRecord(name: target, ttl: 60, .ipseckey(IPSECKEYData(precedence: 1, gateway: .ipv4([203, 0, 113, 66]), algorithm: 4, publicKey: SecureRandom.bytes(32))))]
+            m.answers = [
+                ResourceRecord(
+                    name: target, ttl: 60,
+                    .ipseckey(
+                        IPSECKEYData(
+                            precedence: 1, gateway: .ipv4([203, 0, 113, 66]), algorithm: 4,
+                            publicKey: SecureRandom.bytes(32))))
+            ]
             return m
         }
         let a = await v.resolve(name: target, type: .ipseckey)

@@ -6,12 +6,15 @@ import TestAuthority
 import Testing
 
 @Suite struct PolicyTests {
-    func validator(_ h: TestHierarchy, anchorText: String? = nil, time: UInt32? = nil,
-                   limits: ValidatorLimits = ValidatorLimits()) throws -> Validator {
+    func validator(
+        _ h: TestHierarchy, anchorText: String? = nil, time: UInt32? = nil,
+        limits: ValidatorLimits = ValidatorLimits()
+    ) throws -> Validator {
         let anchors = try TrustAnchors.parse(text: anchorText ?? h.dsAnchorText, file: "anchors")
-        return Validator(upstream: InProcessUpstream(engine: h.engine),
-                         configuration: ValidatorConfiguration(anchors: anchors, validationTime: time, limits: limits),
-                         logger: Logger(label: "policy"))
+        return Validator(
+            upstream: InProcessUpstream(engine: h.engine),
+            configuration: ValidatorConfiguration(anchors: anchors, validationTime: time, limits: limits),
+            logger: Logger(label: "policy"))
     }
 
     @Test func noCoveringAnchorIsIndeterminate() async throws {
@@ -26,7 +29,7 @@ import Testing
     @Test func clockSkewAllowanceIsProportionalAndConfigurable() async throws {
         let h = try await TestHierarchy.shared()
         let name = try DNSName("gw.ecdsa256.test.")
-        let late = h.now &+ 30 * 86400 &+ 12 * 3600   // 12 h after every signature expired
+        let late = h.now &+ 30 * 86400 &+ 12 * 3600  // 12 h after every signature expired
         let lenient = await (try validator(h, time: late)).resolve(name: name, type: .ipseckey)
         #expect(lenient.verdict == .secure, "\(lenient.reason?.message ?? "")")
         var strict = ValidatorLimits(); strict.clockSkew = 0
@@ -49,7 +52,8 @@ import Testing
     @Test func upstreamQueryBudgetEndsIndeterminate() async throws {
         let h = try await TestHierarchy.shared()
         var limits = ValidatorLimits(); limits.maxUpstreamQueriesPerLookup = 2
-        let a = await (try validator(h, limits: limits)).resolve(name: try DNSName("gw.a.b.sub.ecdsa256.test."), type: .ipseckey)
+        let a = await (try validator(h, limits: limits)).resolve(
+            name: try DNSName("gw.a.b.sub.ecdsa256.test."), type: .ipseckey)
         #expect(a.verdict == .indeterminate)
         #expect(a.reason?.message.contains("upstream queries") == true)
     }
@@ -64,10 +68,17 @@ import Testing
         #expect(a.trace.last?.text.contains("IPSECKEY RRset of gw.a.b.sub.ecdsa256.test.") == true)
         // The same steps as typed events: the DS and keys of each zone down to the signer, then the RRset.
         let name = try DNSName("gw.a.b.sub.ecdsa256.test.")
-        if case .rrset(name, .ipseckey, 1, false, nil)? = a.trace.last?.event {} else { Issue.record("last step: \(String(describing: a.trace.last?.event))") }
-        let trusted = a.trace.compactMap { if case .keysTrusted(let z, _, _, _, _, _) = $0.event { z.description } else { nil } }
+        if case .rrset(name, .ipseckey, 1, false, nil)? = a.trace.last?.event {
+        } else {
+            Issue.record("last step: \(String(describing: a.trace.last?.event))")
+        }
+        let trusted = a.trace.compactMap {
+            if case .keysTrusted(let z, _, _, _, _, _) = $0.event { z.description } else { nil }
+        }
         #expect(trusted == [".", "test.", "ecdsa256.test.", "sub.ecdsa256.test."])
-        let ds = a.trace.compactMap { if case .dsVerified(let owner, _, _, _) = $0.event { owner.description } else { nil } }
+        let ds = a.trace.compactMap {
+            if case .dsVerified(let owner, _, _, _) = $0.event { owner.description } else { nil }
+        }
         #expect(ds == ["test.", "ecdsa256.test.", "sub.ecdsa256.test."])
     }
 }
@@ -80,7 +91,8 @@ import Testing
         let h = try await TestHierarchy.shared()
         let upstream = GatedUpstream(InProcessUpstream(engine: h.engine))
         let anchors = try TrustAnchors.parse(text: h.dsAnchorText, file: "root.ds")
-        let v = Validator(upstream: upstream, configuration: ValidatorConfiguration(anchors: anchors), logger: Logger(label: "rt"))
+        let v = Validator(
+            upstream: upstream, configuration: ValidatorConfiguration(anchors: anchors), logger: Logger(label: "rt"))
         let name = try DNSName("gw.a.b.sub.ecdsa256.test.")
         let lookup = Task { await v.resolve(name: name, type: .ipseckey, trace: false) }
         let rounds = await upstream.releaseInRounds(until: lookup)
@@ -98,7 +110,8 @@ import Testing
         let h = try await TestHierarchy.shared()
         let upstream = InProcessUpstream(engine: h.engine)
         let anchors = try TrustAnchors.parse(text: h.dsAnchorText, file: "root.ds")
-        let v = Validator(upstream: upstream, configuration: ValidatorConfiguration(anchors: anchors), logger: Logger(label: "rt"))
+        let v = Validator(
+            upstream: upstream, configuration: ValidatorConfiguration(anchors: anchors), logger: Logger(label: "rt"))
         #expect(await v.resolve(name: try DNSName("gw.ecdsa256.test."), type: .ipseckey).verdict == .secure)
         // Speculative questions run in tasks of their own: wait for the ones still on their way before counting.
         let before = await Self.settled(v, upstream)
@@ -140,7 +153,9 @@ final class GatedUpstream: DNSUpstream {
     /// for a loaded machine to start every speculative query of the round).
     func releaseInRounds<T>(until task: Task<T, Never>) async -> [[Question]] {
         let finished = Locked(false)
-        Task { _ = await task.value; finished.withLock { $0 = true } }
+        Task {
+            _ = await task.value; finished.withLock { $0 = true }
+        }
         var rounds: [[Question]] = []
         var stableChecks = 0
         var lastCount = -1

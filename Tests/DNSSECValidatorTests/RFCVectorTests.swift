@@ -1,9 +1,10 @@
-@testable import DNSSECValidator
 import DNSCrypto
 import DNSModel
 import DNSTransport
 import Logging
 import Testing
+
+@testable import DNSSECValidator
 
 // Fixed-time test vectors published in the RFCs, checked at a validation time inside each signature's window.
 //
@@ -55,28 +56,35 @@ func parseVector(_ v: RFCSignatureVector) throws -> ParsedVector {
         }
         let f = Array(tokens[(typeIndex + 1)...])
         guard f.count >= 9, let covered = RRType(mnemonic: f[0]), let alg = UInt8(f[1]), let labels = UInt8(f[2]),
-              let ttl = UInt32(f[3]), let tag = UInt16(f[6]),
-              let sig = TextEncoding.fromBase64(f[8...].joined()) else {
+            let ttl = UInt32(f[3]), let tag = UInt16(f[6]),
+            let sig = TextEncoding.fromBase64(f[8...].joined())
+        else {
             throw RFCVectorError.malformed("RRSIG fields \(f)")
         }
-        let data = RRSIGData(typeCovered: covered, algorithm: alg, labels: labels, originalTTL: ttl,
-                             expiration: try rfcTime(f[4]), inception: try rfcTime(f[5]), keyTag: tag,
-                             signerName: try DNSName(f[7]), signature: sig)
+        let data = RRSIGData(
+            typeCovered: covered, algorithm: alg, labels: labels, originalTTL: ttl,
+            expiration: try rfcTime(f[4]), inception: try rfcTime(f[5]), keyTag: tag,
+            signerName: try DNSName(f[7]), signature: sig)
         let owner = try DNSName(tokens[0])
         let recordTTL = UInt32(tokens[1]) ?? ttl
         rrsigs.append((ResourceRecord(name: owner, ttl: recordTTL, .rrsig(data)), data))
     }
-    guard rrsigs.count == 1, let (sigRecord, sig) = rrsigs.first else { throw RFCVectorError.malformed("want one RRSIG") }
+    guard rrsigs.count == 1, let (sigRecord, sig) = rrsigs.first else {
+        throw RFCVectorError.malformed("want one RRSIG")
+    }
     let keys = records.filter { $0.type == .dnskey }
-    guard keys.count == 1, case .dnskey(let key) = try keys[0].parsed() else { throw RFCVectorError.malformed("want one DNSKEY") }
+    guard keys.count == 1, case .dnskey(let key) = try keys[0].parsed() else {
+        throw RFCVectorError.malformed("want one DNSKEY")
+    }
     let ds = try records.filter { $0.type == .ds }.map { r -> DSData in
         guard case .ds(let d) = try r.parsed() else { throw RFCVectorError.malformed("DS") }
         return d
     }
     let covered = records.filter { $0.type == sig.typeCovered && $0.name == sigRecord.name }
     guard let set = RRset.group(covered).first else { throw RFCVectorError.malformed("no covered RRset") }
-    return ParsedVector(keyOwner: keys[0].name, key: key, rrset: set, rrsig: sig, rrsigRecord: sigRecord, ds: ds,
-                        records: records + [sigRecord])
+    return ParsedVector(
+        keyOwner: keys[0].name, key: key, rrset: set, rrsig: sig, rrsigRecord: sigRecord, ds: ds,
+        records: records + [sigRecord])
 }
 
 extension ParsedVector {
@@ -105,127 +113,143 @@ extension ParsedVector {
 }
 
 let rfcSignatureVectors: [RFCSignatureVector] = [
-    RFCSignatureVector(title: "RFC 5702 §6.1 RSASHA256", keyTag: 9033, text: """
-        example.net.     3600  IN  DNSKEY  (256 3 8 AwEAAcFcGsaxxdgiuuGmCkVI
-                            my4h99CqT7jwY3pexPGcnUFtR2Fh36BponcwtkZ4cAgtvd4Qs8P
-                            kxUdp6p/DlUmObdk= );{id = 9033 (zsk), size = 512b}
+    RFCSignatureVector(
+        title: "RFC 5702 §6.1 RSASHA256", keyTag: 9033,
+        text: """
+            example.net.     3600  IN  DNSKEY  (256 3 8 AwEAAcFcGsaxxdgiuuGmCkVI
+                                my4h99CqT7jwY3pexPGcnUFtR2Fh36BponcwtkZ4cAgtvd4Qs8P
+                                kxUdp6p/DlUmObdk= );{id = 9033 (zsk), size = 512b}
 
-        www.example.net. 3600  IN  A  192.0.2.91
+            www.example.net. 3600  IN  A  192.0.2.91
 
-        www.example.net. 3600  IN  RRSIG  (A 8 3 3600 20300101000000
-                            20000101000000 9033 example.net. kRCOH6u7l0QGy9qpC9
-                            l1sLncJcOKFLJ7GhiUOibu4teYp5VE9RncriShZNz85mwlMgNEa
-                            cFYK/lPtPiVYP4bwg==);{id = 9033}
-        """),
-    RFCSignatureVector(title: "RFC 5702 §6.2 RSASHA512", keyTag: 3740, text: """
-        example.net.    3600  IN  DNSKEY  (256 3 10 AwEAAdHoNTOW+et86KuJOWRD
-                           p1pndvwb6Y83nSVXXyLA3DLroROUkN6X0O6pnWnjJQujX/AyhqFD
-                           xj13tOnD9u/1kTg7cV6rklMrZDtJCQ5PCl/D7QNPsgVsMu1J2Q8g
-                           pMpztNFLpPBz1bWXjDtaR7ZQBlZ3PFY12ZTSncorffcGmhOL
-                           );{id = 3740 (zsk), size = 1024b}
+            www.example.net. 3600  IN  RRSIG  (A 8 3 3600 20300101000000
+                                20000101000000 9033 example.net. kRCOH6u7l0QGy9qpC9
+                                l1sLncJcOKFLJ7GhiUOibu4teYp5VE9RncriShZNz85mwlMgNEa
+                                cFYK/lPtPiVYP4bwg==);{id = 9033}
+            """),
+    RFCSignatureVector(
+        title: "RFC 5702 §6.2 RSASHA512", keyTag: 3740,
+        text: """
+            example.net.    3600  IN  DNSKEY  (256 3 10 AwEAAdHoNTOW+et86KuJOWRD
+                               p1pndvwb6Y83nSVXXyLA3DLroROUkN6X0O6pnWnjJQujX/AyhqFD
+                               xj13tOnD9u/1kTg7cV6rklMrZDtJCQ5PCl/D7QNPsgVsMu1J2Q8g
+                               pMpztNFLpPBz1bWXjDtaR7ZQBlZ3PFY12ZTSncorffcGmhOL
+                               );{id = 3740 (zsk), size = 1024b}
 
-        www.example.net. 3600  IN  A  192.0.2.91
+            www.example.net. 3600  IN  A  192.0.2.91
 
-        www.example.net. 3600  IN  RRSIG  (A 10 3 3600 20300101000000
-                           20000101000000 3740 example.net. tsb4wnjRUDnB1BUi+t
-                           6TMTXThjVnG+eCkWqjvvjhzQL1d0YRoOe0CbxrVDYd0xDtsuJRa
-                           eUw1ep94PzEWzr0iGYgZBWm/zpq+9fOuagYJRfDqfReKBzMweOL
-                           DiNa8iP5g9vMhpuv6OPlvpXwm9Sa9ZXIbNl1MBGk0fthPgxdDLw
-                           =);{id = 3740}
-        """),
-    RFCSignatureVector(title: "RFC 6605 §6.1 ECDSAP256SHA256", keyTag: 55648, text: """
-        example.net. 3600 IN DNSKEY 257 3 13 (
-                GojIhhXUN/u4v54ZQqGSnyhWJwaubCvTmeexv7bR6edb
-                krSqQpF64cYbcB7wNcP+e+MAnLr+Wi9xMWyQLc8NAA== )
+            www.example.net. 3600  IN  RRSIG  (A 10 3 3600 20300101000000
+                               20000101000000 3740 example.net. tsb4wnjRUDnB1BUi+t
+                               6TMTXThjVnG+eCkWqjvvjhzQL1d0YRoOe0CbxrVDYd0xDtsuJRa
+                               eUw1ep94PzEWzr0iGYgZBWm/zpq+9fOuagYJRfDqfReKBzMweOL
+                               DiNa8iP5g9vMhpuv6OPlvpXwm9Sa9ZXIbNl1MBGk0fthPgxdDLw
+                               =);{id = 3740}
+            """),
+    RFCSignatureVector(
+        title: "RFC 6605 §6.1 ECDSAP256SHA256", keyTag: 55648,
+        text: """
+            example.net. 3600 IN DNSKEY 257 3 13 (
+                    GojIhhXUN/u4v54ZQqGSnyhWJwaubCvTmeexv7bR6edb
+                    krSqQpF64cYbcB7wNcP+e+MAnLr+Wi9xMWyQLc8NAA== )
 
-        example.net. 3600 IN DS 55648 13 2 (
-                b4c8c1fe2e7477127b27115656ad6256f424625bf5c1
-                e2770ce6d6e37df61d17 )
+            example.net. 3600 IN DS 55648 13 2 (
+                    b4c8c1fe2e7477127b27115656ad6256f424625bf5c1
+                    e2770ce6d6e37df61d17 )
 
-        www.example.net. 3600 IN A 192.0.2.1
-        www.example.net. 3600 IN RRSIG A 13 3 3600 (
-                20100909100439 20100812100439 55648 example.net.
-                qx6wLYqmh+l9oCKTN6qIc+bw6ya+KJ8oMz0YP107epXA
-                yGmt+3SNruPFKG7tZoLBLlUzGGus7ZwmwWep666VCw== )
-        """),
-    RFCSignatureVector(title: "RFC 6605 §6.2 ECDSAP384SHA384", keyTag: 10771, text: """
-        example.net. 3600 IN DNSKEY 257 3 14 (
-                xKYaNhWdGOfJ+nPrL8/arkwf2EY3MDJ+SErKivBVSum1
-                w/egsXvSADtNJhyem5RCOpgQ6K8X1DRSEkrbYQ+OB+v8
-                /uX45NBwY8rp65F6Glur8I/mlVNgF6W/qTI37m40 )
+            www.example.net. 3600 IN A 192.0.2.1
+            www.example.net. 3600 IN RRSIG A 13 3 3600 (
+                    20100909100439 20100812100439 55648 example.net.
+                    qx6wLYqmh+l9oCKTN6qIc+bw6ya+KJ8oMz0YP107epXA
+                    yGmt+3SNruPFKG7tZoLBLlUzGGus7ZwmwWep666VCw== )
+            """),
+    RFCSignatureVector(
+        title: "RFC 6605 §6.2 ECDSAP384SHA384", keyTag: 10771,
+        text: """
+            example.net. 3600 IN DNSKEY 257 3 14 (
+                    xKYaNhWdGOfJ+nPrL8/arkwf2EY3MDJ+SErKivBVSum1
+                    w/egsXvSADtNJhyem5RCOpgQ6K8X1DRSEkrbYQ+OB+v8
+                    /uX45NBwY8rp65F6Glur8I/mlVNgF6W/qTI37m40 )
 
-        example.net. 3600 IN DS 10771 14 4 (
-                72d7b62976ce06438e9c0bf319013cf801f09ecc84b8
-                d7e9495f27e305c6a9b0563a9b5f4d288405c3008a94
-                6df983d6 )
+            example.net. 3600 IN DS 10771 14 4 (
+                    72d7b62976ce06438e9c0bf319013cf801f09ecc84b8
+                    d7e9495f27e305c6a9b0563a9b5f4d288405c3008a94
+                    6df983d6 )
 
-        www.example.net. 3600 IN A 192.0.2.1
-        www.example.net. 3600 IN RRSIG A 14 3 3600 (
-                20100909102025 20100812102025 10771 example.net.
-                /L5hDKIvGDyI1fcARX3z65qrmPsVz73QD1Mr5CEqOiLP
-                95hxQouuroGCeZOvzFaxsT8Glr74hbavRKayJNuydCuz
-                WTSSPdz7wnqXL5bdcJzusdnI0RSMROxxwGipWcJm )
-        """),
-    RFCSignatureVector(title: "RFC 8080 §6.1 ED25519 key 3613 (erratum 4935)", keyTag: 3613, text: """
-        example.com. 3600 IN DNSKEY 257 3 15 (
-                     l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4= )
+            www.example.net. 3600 IN A 192.0.2.1
+            www.example.net. 3600 IN RRSIG A 14 3 3600 (
+                    20100909102025 20100812102025 10771 example.net.
+                    /L5hDKIvGDyI1fcARX3z65qrmPsVz73QD1Mr5CEqOiLP
+                    95hxQouuroGCeZOvzFaxsT8Glr74hbavRKayJNuydCuz
+                    WTSSPdz7wnqXL5bdcJzusdnI0RSMROxxwGipWcJm )
+            """),
+    RFCSignatureVector(
+        title: "RFC 8080 §6.1 ED25519 key 3613 (erratum 4935)", keyTag: 3613,
+        text: """
+            example.com. 3600 IN DNSKEY 257 3 15 (
+                         l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4= )
 
-        example.com. 3600 IN DS 3613 15 2 (
-                     3aa5ab37efce57f737fc1627013fee07bdf241bd10f3b1964ab55c78e79
-                     a304b )
+            example.com. 3600 IN DS 3613 15 2 (
+                         3aa5ab37efce57f737fc1627013fee07bdf241bd10f3b1964ab55c78e79
+                         a304b )
 
-        example.com. 3600 IN MX 10 mail.example.com.
+            example.com. 3600 IN MX 10 mail.example.com.
 
-        example.com. 3600 IN RRSIG MX 15 2 3600 (
-                     1440021600 1438207200 3613 example.com.
-                     oL9krJun7xfBOIWcGHi7mag5/hdZrKWw15jPGrHpjQeRAvTdszaPD+QLs3f
-                     x8A4M3e23mRZ9VrbpMngwcrqNAg== )
-        """),
-    RFCSignatureVector(title: "RFC 8080 §6.1 ED25519 key 35217 (erratum 4935)", keyTag: 35217, text: """
-        example.com. 3600 IN DNSKEY 257 3 15 (
-                     zPnZ/QwEe7S8C5SPz2OfS5RR40ATk2/rYnE9xHIEijs= )
+            example.com. 3600 IN RRSIG MX 15 2 3600 (
+                         1440021600 1438207200 3613 example.com.
+                         oL9krJun7xfBOIWcGHi7mag5/hdZrKWw15jPGrHpjQeRAvTdszaPD+QLs3f
+                         x8A4M3e23mRZ9VrbpMngwcrqNAg== )
+            """),
+    RFCSignatureVector(
+        title: "RFC 8080 §6.1 ED25519 key 35217 (erratum 4935)", keyTag: 35217,
+        text: """
+            example.com. 3600 IN DNSKEY 257 3 15 (
+                         zPnZ/QwEe7S8C5SPz2OfS5RR40ATk2/rYnE9xHIEijs= )
 
-        example.com. 3600 IN DS 35217 15 2 (
-                     401781b934e392de492ec77ae2e15d70f6575a1c0bc59c5275c04ebe80c
-                     6614c )
+            example.com. 3600 IN DS 35217 15 2 (
+                         401781b934e392de492ec77ae2e15d70f6575a1c0bc59c5275c04ebe80c
+                         6614c )
 
-        example.com. 3600 IN MX 10 mail.example.com.
+            example.com. 3600 IN MX 10 mail.example.com.
 
-        example.com. 3600 IN RRSIG MX 15 2 3600 (
-                     1440021600 1438207200 35217 example.com.
-                     zXQ0bkYgQTEFyfLyi9QoiY6D8ZdYo4wyUhVioYZXFdT410QPRITQSqJSnzQ
-                     oSm5poJ7gD7AQR0O7KuI5k2pcBg== )
-        """),
-    RFCSignatureVector(title: "RFC 8080 §6.2 ED448 key 9713 (erratum 4935)", keyTag: 9713, text: """
-        example.com. 3600 IN DNSKEY 257 3 16 (
-                     3kgROaDjrh0H2iuixWBrc8g2EpBBLCdGzHmn+G2MpTPhpj/OiBVHHSfPodx
-                     1FYYUcJKm1MDpJtIA )
+            example.com. 3600 IN RRSIG MX 15 2 3600 (
+                         1440021600 1438207200 35217 example.com.
+                         zXQ0bkYgQTEFyfLyi9QoiY6D8ZdYo4wyUhVioYZXFdT410QPRITQSqJSnzQ
+                         oSm5poJ7gD7AQR0O7KuI5k2pcBg== )
+            """),
+    RFCSignatureVector(
+        title: "RFC 8080 §6.2 ED448 key 9713 (erratum 4935)", keyTag: 9713,
+        text: """
+            example.com. 3600 IN DNSKEY 257 3 16 (
+                         3kgROaDjrh0H2iuixWBrc8g2EpBBLCdGzHmn+G2MpTPhpj/OiBVHHSfPodx
+                         1FYYUcJKm1MDpJtIA )
 
-        example.com. 3600 IN DS 9713 16 2 (
-                     6ccf18d5bc5d7fc2fceb1d59d17321402f2aa8d368048db93dd811f5cb2
-                     b19c7 )
+            example.com. 3600 IN DS 9713 16 2 (
+                         6ccf18d5bc5d7fc2fceb1d59d17321402f2aa8d368048db93dd811f5cb2
+                         b19c7 )
 
-        example.com. 3600 IN MX 10 mail.example.com.
+            example.com. 3600 IN MX 10 mail.example.com.
 
-        example.com. 3600 IN RRSIG MX 16 2 3600 (
-                     1440021600 1438207200 9713 example.com.
-                     3cPAHkmlnxcDHMyg7vFC34l0blBhuG1qpwLmjInI8w1CMB29FkEAIJUA0amx
-                     WndkmnBZ6SKiwZSAxGILn/NBtOXft0+Gj7FSvOKxE/07+4RQvE581N3Aj/Jt
-                     IyaiYVdnYtyMWbSNyGEY2213WKsJlwEA )
-        """),
-    RFCSignatureVector(title: "RFC 8080 §6.2 ED448 key 38353 (erratum 4935)", keyTag: 38353, text: """
-        example.com. 3600 IN DNSKEY 257 3 16 (
-                     kkreGWoccSDmUBGAe7+zsbG6ZAFQp+syPmYUurBRQc3tDjeMCJcVMRDmgcNL
-                     p5HlHAMy12VoISsA )
+            example.com. 3600 IN RRSIG MX 16 2 3600 (
+                         1440021600 1438207200 9713 example.com.
+                         3cPAHkmlnxcDHMyg7vFC34l0blBhuG1qpwLmjInI8w1CMB29FkEAIJUA0amx
+                         WndkmnBZ6SKiwZSAxGILn/NBtOXft0+Gj7FSvOKxE/07+4RQvE581N3Aj/Jt
+                         IyaiYVdnYtyMWbSNyGEY2213WKsJlwEA )
+            """),
+    RFCSignatureVector(
+        title: "RFC 8080 §6.2 ED448 key 38353 (erratum 4935)", keyTag: 38353,
+        text: """
+            example.com. 3600 IN DNSKEY 257 3 16 (
+                         kkreGWoccSDmUBGAe7+zsbG6ZAFQp+syPmYUurBRQc3tDjeMCJcVMRDmgcNL
+                         p5HlHAMy12VoISsA )
 
-        example.com. 3600 IN MX 10 mail.example.com.
+            example.com. 3600 IN MX 10 mail.example.com.
 
-        example.com. 3600 IN RRSIG MX 16 2 3600 (
-                     1440021600 1438207200 38353 example.com.
-                     E1/oLjSGIbmLny/4fcgM1z4oL6aqo+izT3urCyHyvEp4Sp8Syg1eI+lJ57CS
-                     nZqjJP41O/9l4m0AsQ4f7qI1gVnML8vWWiyW2KXhT9kuAICUSxv5OWbf81Rq
-                     7Yu60npabODB0QFPb/rkW3kUZmQ0YQUA )
-        """),
+            example.com. 3600 IN RRSIG MX 16 2 3600 (
+                         1440021600 1438207200 38353 example.com.
+                         E1/oLjSGIbmLny/4fcgM1z4oL6aqo+izT3urCyHyvEp4Sp8Syg1eI+lJ57CS
+                         nZqjJP41O/9l4m0AsQ4f7qI1gVnML8vWWiyW2KXhT9kuAICUSxv5OWbf81Rq
+                         7Yu60npabODB0QFPb/rkW3kUZmQ0YQUA )
+            """),
 ]
 
 /// An upstream that has no answers: the validator's own RRSIG check does not query.
@@ -260,10 +284,14 @@ struct RecordsUpstream: DNSUpstream {
         #expect(p.key.isZoneKey && p.key.protocol == 3)
         for d in p.ds {
             #expect(d.keyTag == p.key.keyTag)
-            let digest = try #require(DigestAlgorithm(dsDigestType: d.digestType)).hash(p.keyOwner.lowercased.wire + p.key.rdata)
+            let digest = try #require(DigestAlgorithm(dsDigestType: d.digestType)).hash(
+                p.keyOwner.lowercased.wire + p.key.rdata)
             #expect(digest == d.digest, "DS digest over \(p.keyOwner) DNSKEY")
             // libldns's digest (the one the validator matches with) agrees with the RFC's and with libcrypto's.
-            #expect(DSDigest.digest(ownerWire: p.keyOwner.lowercased.wire, dnskeyRDATA: p.key.rdata, digestType: d.digestType) == d.digest)
+            #expect(
+                DSDigest.digest(
+                    ownerWire: p.keyOwner.lowercased.wire, dnskeyRDATA: p.key.rdata, digestType: d.digestType)
+                    == d.digest)
         }
     }
 
@@ -275,7 +303,8 @@ struct RecordsUpstream: DNSUpstream {
         let p = try parseVector(v)
         let key = try VerifyingKey(algorithm: p.key.algorithm, dnskeyPublicKey: p.key.publicKey)
         #expect(!key.subjectPublicKeyInfo.isEmpty)
-        #expect(key.subjectPublicKeyInfo == (try DER.dnskeySPKI(algorithm: p.key.algorithm, publicKey: p.key.publicKey)))
+        #expect(
+            key.subjectPublicKeyInfo == (try DER.dnskeySPKI(algorithm: p.key.algorithm, publicKey: p.key.publicKey)))
     }
 
     @Test(arguments: rfcSignatureVectors)
@@ -302,13 +331,16 @@ struct RecordsUpstream: DNSUpstream {
     // MARK: Signatures, through the validator's RRSIG check (RFC 4035 §5.3) at fixed times
 
     func validator(at time: UInt32) -> Validator {
-        Validator(upstream: SilentUpstream(),
-                  configuration: ValidatorConfiguration(anchors: TrustAnchors([]), validationTime: time),
-                  logger: Logger(label: "rfc-vectors"))
+        Validator(
+            upstream: SilentUpstream(),
+            configuration: ValidatorConfiguration(anchors: TrustAnchors([]), validationTime: time),
+            logger: Logger(label: "rfc-vectors"))
     }
 
-    func check(_ p: ParsedVector, at time: UInt32, rrset: RRset? = nil, sig: [UInt8]? = nil,
-               key: DNSKEYData? = nil) -> SignatureOutcome {
+    func check(
+        _ p: ParsedVector, at time: UInt32, rrset: RRset? = nil, sig: [UInt8]? = nil,
+        key: DNSKEYData? = nil
+    ) -> SignatureOutcome {
         let val = validator(at: time)
         var record = p.rrsigRecord
         if let sig {
@@ -342,7 +374,7 @@ struct RecordsUpstream: DNSUpstream {
     @Test(arguments: rfcSignatureVectors)
     func validatorRejectsOutsideWindowAndAlteredData(_ v: RFCSignatureVector) throws {
         let p = try parseVector(v)
-        let twoDays: UInt32 = 2 * 86400 // beyond any clock skew the validator allows (at most one day)
+        let twoDays: UInt32 = 2 * 86400  // beyond any clock skew the validator allows (at most one day)
         #expect(code(check(p, at: p.rrsig.expiration &+ twoDays)) == .signatureExpired)
         #expect(code(check(p, at: p.rrsig.inception &- twoDays)) == .signatureNotYetValid)
         #expect(code(check(p, at: p.inside, rrset: p.alteredRRset)) == .signatureInvalid)
@@ -365,9 +397,10 @@ struct RecordsUpstream: DNSUpstream {
         let p = try parseVector(v)
         let anchors = TrustAnchors([.dnskey(owner: p.keyOwner, p.key)])
         for t in [p.inside, p.rrsig.expiration &+ 2 * 86400] {
-            let val = Validator(upstream: RecordsUpstream(records: p.records),
-                                configuration: ValidatorConfiguration(anchors: anchors, validationTime: t),
-                                logger: Logger(label: "rfc-vectors"))
+            let val = Validator(
+                upstream: RecordsUpstream(records: p.records),
+                configuration: ValidatorConfiguration(anchors: anchors, validationTime: t),
+                logger: Logger(label: "rfc-vectors"))
             let answer = await val.resolve(name: p.rrset.name, type: p.rrset.type)
             #expect(answer.verdict == .bogus, "\(v.title): \(answer.verdict) \(answer.reason?.message ?? "")")
             #expect(answer.reason?.code == .signaturesMissing, "\(v.title): \(answer.reason?.message ?? "")")

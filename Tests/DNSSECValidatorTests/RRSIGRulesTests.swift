@@ -1,8 +1,9 @@
-@testable import DNSSECValidator
 import DNSCrypto
 import DNSModel
 import TestAuthority
 import Testing
+
+@testable import DNSSECValidator
 
 /// Rules/RFC4035+RRSIG.swift and Rules/RFC6672+DNAME.swift called directly with hand-built records.
 @Suite struct RRSIGRulesTests {
@@ -13,11 +14,14 @@ import Testing
         RRset(name: try DNSName(owner), type: .a, ttl: ttl, rdatas: [[192, 0, 2, 1]])
     }
 
-    func sig(labels: UInt8 = 3, signer: String = "example.test.", inception: UInt32? = nil, expiration: UInt32? = nil,
-             originalTTL: UInt32 = 3600, tag: UInt16 = 1) throws -> RRSIGData {
-        RRSIGData(typeCovered: .a, algorithm: 13, labels: labels, originalTTL: originalTTL,
-                  expiration: expiration ?? now &+ 86400, inception: inception ?? now &- 3600, keyTag: tag,
-                  signerName: try DNSName(signer), signature: [1, 2, 3])
+    func sig(
+        labels: UInt8 = 3, signer: String = "example.test.", inception: UInt32? = nil, expiration: UInt32? = nil,
+        originalTTL: UInt32 = 3600, tag: UInt16 = 1
+    ) throws -> RRSIGData {
+        RRSIGData(
+            typeCovered: .a, algorithm: 13, labels: labels, originalTTL: originalTTL,
+            expiration: expiration ?? now &+ 86400, inception: inception ?? now &- 3600, keyTag: tag,
+            signerName: try DNSName(signer), signature: [1, 2, 3])
     }
 
     func code(_ s: RRSIGData, _ set: RRset, skew: UInt32? = 0) -> Reason.Code? {
@@ -52,8 +56,9 @@ import Testing
         #expect(code(try sig(inception: now &+ 10), www, skew: 60) == nil)
         #expect(code(try sig(expiration: now &- 10), www, skew: 60) == nil)
         // RFC 1982: a window across the 32-bit wrap is still a window.
-        let wrapped = RRSIGRules.fieldFailure(try sig(inception: UInt32.max - 100, expiration: 100), over: www, zone: zone,
-                                              now: 5, clockSkew: 0)
+        let wrapped = RRSIGRules.fieldFailure(
+            try sig(inception: UInt32.max - 100, expiration: 100), over: www, zone: zone,
+            now: 5, clockSkew: 0)
         #expect(wrapped == nil)
     }
 
@@ -68,7 +73,9 @@ import Testing
         let k = try SigningKey(algorithm: 13, flags: 256)
         let r = try SigningKey(algorithm: 13, flags: 256 | 0x80)
         func trusted(_ key: SigningKey) throws -> TrustedKey {
-            guard case .dnskey(let d) = try RData(type: .dnskey, wire: key.dnskeyRDATA) else { throw CryptoError.library("not a DNSKEY") }
+            guard case .dnskey(let d) = try RData(type: .dnskey, wire: key.dnskeyRDATA) else {
+                throw CryptoError.library("not a DNSKEY")
+            }
             return TrustedKey(d)
         }
         let keys = [try trusted(k), try trusted(r)]
@@ -88,15 +95,18 @@ import Testing
 
 @Suite struct DNAMERulesTests {
     @Test func substitutionReplacesTheOwnerSuffix() throws {
-        let out = DNAMERules.substitute(try DNSName("gw.alias.example."), owner: try DNSName("alias.example."),
-                                        target: try DNSName("other.test."))
+        let out = DNAMERules.substitute(
+            try DNSName("gw.alias.example."), owner: try DNSName("alias.example."),
+            target: try DNSName("other.test."))
         #expect(out == (try DNSName("gw.other.test.")))
     }
 
     @Test func theOwnerItselfAndNamesOutsideAreNotSubstituted() throws {
         let owner = try DNSName("alias.example.")
         #expect(DNAMERules.substitute(owner, owner: owner, target: try DNSName("other.test.")) == nil)
-        #expect(DNAMERules.substitute(try DNSName("gw.elsewhere."), owner: owner, target: try DNSName("other.test.")) == nil)
+        #expect(
+            DNAMERules.substitute(try DNSName("gw.elsewhere."), owner: owner, target: try DNSName("other.test.")) == nil
+        )
     }
 
     @Test func resultsOver255OctetsAreRefused() throws {

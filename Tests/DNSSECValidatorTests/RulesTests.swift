@@ -1,8 +1,9 @@
-@testable import DNSSECValidator
 import DNSCrypto
 import DNSModel
 import TestAuthority
 import Testing
+
+@testable import DNSSECValidator
 
 /// The rule files called directly with hand-built records: no `Validator`, no upstream.
 @Suite struct DelegationRulesTests {
@@ -11,7 +12,9 @@ import Testing
     func keys(_ n: Int, flags: UInt16 = 256) throws -> [(SigningKey, DNSKEYData)] {
         try (0..<n).map { _ in
             let k = try SigningKey(algorithm: 13, flags: flags)
-            guard case .dnskey(let d) = try RData(type: .dnskey, wire: k.dnskeyRDATA) else { throw CryptoError.library("not a DNSKEY") }
+            guard case .dnskey(let d) = try RData(type: .dnskey, wire: k.dnskeyRDATA) else {
+                throw CryptoError.library("not a DNSKEY")
+            }
             return (k, d)
         }
     }
@@ -59,8 +62,10 @@ import Testing
 
     @Test func revokedAndNonZoneKeysAreNotTrusted() throws {
         let (revoked, revokedData) = try keys(1, flags: 257 | 0x80)[0]
-        let (plain, plainData) = try keys(1, flags: 0x0001)[0]   // SEP only, no Zone Key bit
-        let ds = [makeDS(owner: zone, dnskeyRDATA: revoked.dnskeyRDATA), makeDS(owner: zone, dnskeyRDATA: plain.dnskeyRDATA)]
+        let (plain, plainData) = try keys(1, flags: 0x0001)[0]  // SEP only, no Zone Key bit
+        let ds = [
+            makeDS(owner: zone, dnskeyRDATA: revoked.dnskeyRDATA), makeDS(owner: zone, dnskeyRDATA: plain.dnskeyRDATA),
+        ]
         let r = DelegationRules.vouchedKeys([revokedData, plainData], zone: zone, ds: ds, anchored: [])
         #expect(r.trusted.isEmpty)
         #expect(r.revoked == [revokedData])
@@ -76,18 +81,27 @@ import Testing
 }
 
 @Suite struct QuestionRulesTests {
-    let anchors = try! TrustAnchors.parse(text: "example.test. IN DS 1 13 2 " + String(repeating: "AB", count: 32) + "\n", file: "t")
+    let anchors = try! TrustAnchors.parse(
+        text: "example.test. IN DS 1 13 2 " + String(repeating: "AB", count: 32) + "\n", file: "t")
 
     @Test func rrsigQuestionsCannotBeValidated() throws {
-        #expect(QuestionRules.unvalidatableType(Question(name: try DNSName("a.example.test."), type: .rrsig))?.code == .typeNotValidatable)
+        #expect(
+            QuestionRules.unvalidatableType(Question(name: try DNSName("a.example.test."), type: .rrsig))?.code
+                == .typeNotValidatable)
         #expect(QuestionRules.unvalidatableType(Question(name: try DNSName("a.example.test."), type: .ipseckey)) == nil)
     }
 
     @Test func dsNeedsAnAnchorAboveTheZone() throws {
         let apex = try DNSName("example.test.")
-        #expect(QuestionRules.dsWithoutAnchorAbove(Question(name: apex, type: .ds), anchors: anchors)?.code == .noTrustAnchor)
-        #expect(QuestionRules.dsWithoutAnchorAbove(Question(name: .root, type: .ds), anchors: anchors)?.code == .noTrustAnchor)
-        #expect(QuestionRules.dsWithoutAnchorAbove(Question(name: try DNSName("sub.example.test."), type: .ds), anchors: anchors) == nil)
+        #expect(
+            QuestionRules.dsWithoutAnchorAbove(Question(name: apex, type: .ds), anchors: anchors)?.code
+                == .noTrustAnchor)
+        #expect(
+            QuestionRules.dsWithoutAnchorAbove(Question(name: .root, type: .ds), anchors: anchors)?.code
+                == .noTrustAnchor)
+        #expect(
+            QuestionRules.dsWithoutAnchorAbove(
+                Question(name: try DNSName("sub.example.test."), type: .ds), anchors: anchors) == nil)
         #expect(QuestionRules.dsWithoutAnchorAbove(Question(name: apex, type: .dnskey), anchors: anchors) == nil)
     }
 }

@@ -1,6 +1,7 @@
 import DNSModel
 import Foundation
 import Testing
+
 @testable import DNSTransport
 
 /// DNS Cookies (RFC 7873) against fake servers on loopback: what we send, what we learn, and which answers we drop.
@@ -15,18 +16,23 @@ struct CookieTests {
         query.edns?.options.first { $0.code == EDNSOption.cookieCode }?.data
     }
 
-    static func answer(_ query: Message, cookie: [UInt8]?, rcode: RCode = .noError,
-                       answers: [ResourceRecord] = [genuine]) -> [UInt8] {
-        Message(id: query.id, flags: [.qr, .rd, .ra], rcode: rcode, questions: query.questions, answers: answers,
-                edns: EDNS(options: cookie.map { [EDNSOption(code: EDNSOption.cookieCode, data: $0)] } ?? [])).wire()
+    static func answer(
+        _ query: Message, cookie: [UInt8]?, rcode: RCode = .noError,
+        answers: [ResourceRecord] = [genuine]
+    ) -> [UInt8] {
+        Message(
+            id: query.id, flags: [.qr, .rd, .ra], rcode: rcode, questions: query.questions, answers: answers,
+            edns: EDNS(options: cookie.map { [EDNSOption(code: EDNSOption.cookieCode, data: $0)] } ?? [])
+        ).wire()
     }
 
     /// Our client cookie from the query, followed by the server's cookie.
     static func echo(_ query: Message) -> [UInt8] { Array((cookie(of: query) ?? []).prefix(8)) + serverCookie }
 
     func upstream(_ port: Int, cookies: Bool = true) throws -> NetworkUpstream {
-        NetworkUpstream(servers: [try address("127.0.0.1", port)], timeout: .milliseconds(500), attempts: 1,
-                        cookies: cookies, logger: quietLogger)
+        NetworkUpstream(
+            servers: [try address("127.0.0.1", port)], timeout: .milliseconds(500), attempts: 1,
+            cookies: cookies, logger: quietLogger)
     }
 
     let q = Question(name: try! DNSName("gw.example."), type: .a)
@@ -50,8 +56,10 @@ struct CookieTests {
     @Test func answerWithAnotherClientCookieIsDropped() async throws {
         let fake = try await FakeUDPServer.start { query in
             // Right ID and question, wrong client cookie (a spoofer's guess), then the genuine answer.
-            [Self.answer(query, cookie: [1, 2, 3, 4, 5, 6, 7, 8] + Self.serverCookie, answers: [Self.forged]),
-             Self.answer(query, cookie: Self.echo(query))]
+            [
+                Self.answer(query, cookie: [1, 2, 3, 4, 5, 6, 7, 8] + Self.serverCookie, answers: [Self.forged]),
+                Self.answer(query, cookie: Self.echo(query)),
+            ]
         }
         let up = try upstream(fake.port)
         #expect(try await up.query(q).answers == [Self.genuine])
@@ -61,7 +69,11 @@ struct CookieTests {
 
     @Test func cookieOfIllegalLengthIsDropped() async throws {
         let fake = try await FakeUDPServer.start { query in
-            [Self.answer(query, cookie: Array((Self.cookie(of: query) ?? []).prefix(8)) + [9, 9, 9, 9], answers: [Self.forged])]
+            [
+                Self.answer(
+                    query, cookie: Array((Self.cookie(of: query) ?? []).prefix(8)) + [9, 9, 9, 9],
+                    answers: [Self.forged])
+            ]
         }
         let up = try upstream(fake.port)
         await #expect(throws: TransportError.self) { try await up.query(q) }
@@ -89,10 +101,13 @@ struct CookieTests {
         let port = try await unusedPort()
         let udpQueries = Locked(0)
         let udp = try await FakeUDPServer.start(port: port) { query in
-            let n = udpQueries.withLock { $0 += 1; return $0 }
+            let n = udpQueries.withLock {
+                $0 += 1; return $0
+            }
             // First a proper cookie answer; then answers without a cookie, as an off-path forger would send them.
-            return n == 1 ? [Self.answer(query, cookie: Self.echo(query))]
-                          : [Self.answer(query, cookie: nil, answers: [Self.forged])]
+            return n == 1
+                ? [Self.answer(query, cookie: Self.echo(query))]
+                : [Self.answer(query, cookie: nil, answers: [Self.forged])]
         }
         let tcp = try await FakeTCPServer.start(port: port) { query in
             let bytes = Self.answer(query, cookie: Self.echo(query))

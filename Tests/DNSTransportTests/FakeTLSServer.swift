@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+
 @testable import DNSTransport
 
 /// The repository root, from this file's path (Tests/DNSTransportTests/FakeTLSServer.swift).
@@ -20,7 +21,8 @@ struct TestCertificates: Sendable {
     var otherPin: String { read("other.pin") }
 
     private func read(_ file: String) -> String {
-        ((try? String(contentsOfFile: directory + "/" + file, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        ((try? String(contentsOfFile: directory + "/" + file, encoding: .utf8)) ?? "").trimmingCharacters(
+            in: .whitespacesAndNewlines)
     }
 
     struct Failure: Error, CustomStringConvertible { let description: String }
@@ -33,7 +35,9 @@ struct TestCertificates: Sendable {
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [repositoryRoot.appendingPathComponent("Scripts/tls-certs").path, dir]
         process.standardOutput = FileHandle.nullDevice
-        do { try process.run() } catch { return .failure(Failure(description: "cannot run Scripts/tls-certs: \(error)")) }
+        do { try process.run() } catch {
+            return .failure(Failure(description: "cannot run Scripts/tls-certs: \(error)"))
+        }
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             return .failure(Failure(description: "Scripts/tls-certs exited \(process.terminationStatus)"))
@@ -57,7 +61,8 @@ final class FakeDoTServer: Sendable {
     }
 
     final class Stats: Sendable {
-        let state = Locked<(accepted: Int, closed: Int, querySizes: [Int], clearBytes: [UInt8], queries: Int)>((0, 0, [], [], 0))
+        let state = Locked<(accepted: Int, closed: Int, querySizes: [Int], clearBytes: [UInt8], queries: Int)>(
+            (0, 0, [], [], 0))
         var accepted: Int { state.withLock { $0.accepted } }
         var closed: Int { state.withLock { $0.closed } }
         var querySizes: [Int] { state.withLock { $0.querySizes } }
@@ -77,13 +82,18 @@ final class FakeDoTServer: Sendable {
 
     var address: UpstreamAddress { try! UpstreamAddress(parsing: "127.0.0.1:\(port)") }
 
-    static func start(_ behaviour: Behaviour = Behaviour(), respond: @escaping @Sendable (Message) -> Message) async throws -> FakeDoTServer {
+    static func start(
+        _ behaviour: Behaviour = Behaviour(), respond: @escaping @Sendable (Message) -> Message
+    ) async throws -> FakeDoTServer {
         let certificates = try TestCertificates.shared()
         var context: NIOSSLContext?
         if behaviour.tls {
-            let chain = try NIOSSLCertificate.fromPEMFile(behaviour.chain ?? certificates.bundle).map { NIOSSLCertificateSource.certificate($0) }
+            let chain = try NIOSSLCertificate.fromPEMFile(behaviour.chain ?? certificates.bundle).map {
+                NIOSSLCertificateSource.certificate($0)
+            }
             let key = try NIOSSLPrivateKey(file: certificates.serverKey, format: .pem)
-            let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            let configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain, privateKey: .privateKey(key))
             context = try NIOSSLContext(configuration: configuration)
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -94,7 +104,9 @@ final class FakeDoTServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
-                    let first = firstConnection.withLock { f -> Bool in defer { f = false }; return f }
+                    let first = firstConnection.withLock { f -> Bool in
+                        defer { f = false }; return f
+                    }
                     stats.state.withLock { $0.accepted += 1 }
                     if let serverContext {
                         try ch.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: serverContext))
@@ -143,12 +155,15 @@ final class FakeDoTServer: Sendable {
             }
             if buffer == nil { buffer = incoming } else { buffer!.writeBuffer(&incoming) }
             while let b = buffer, let length = b.getInteger(at: b.readerIndex, as: UInt16.self),
-                  b.readableBytes >= 2 + Int(length) {
+                b.readableBytes >= 2 + Int(length)
+            {
                 let bytes = b.getBytes(at: b.readerIndex + 2, length: Int(length))!
                 buffer!.moveReaderIndex(forwardBy: 2 + Int(length))
                 guard let query = try? Message(wire: bytes) else { context.close(promise: nil); return }
                 received += 1
-                stats.state.withLock { $0.querySizes.append(bytes.count); $0.queries += 1 }
+                stats.state.withLock {
+                    $0.querySizes.append(bytes.count); $0.queries += 1
+                }
                 if first, let limit = behaviour.closeFirstAfter, received >= limit {
                     context.close(promise: nil)
                     return
@@ -165,7 +180,8 @@ final class FakeDoTServer: Sendable {
         private func send(_ message: Message, _ context: ChannelHandlerContext) {
             var answer = message
             if let keepalive = behaviour.keepalive {
-                answer.edns?.options.append(EDNSOption(code: 11, data: [UInt8(keepalive >> 8), UInt8(keepalive & 0xff)]))
+                answer.edns?.options.append(
+                    EDNSOption(code: 11, data: [UInt8(keepalive >> 8), UInt8(keepalive & 0xff)]))
             }
             let wire = answer.wire()
             var out = context.channel.allocator.buffer(capacity: wire.count + 2)

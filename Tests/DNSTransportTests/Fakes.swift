@@ -3,16 +3,21 @@ import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
+
 @testable import DNSTransport
 
 /// A logger that drops everything (the transport logs drops at debug level).
 let quietLogger = Logger(label: "dns-transport-tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
 /// A well-formed response to `query` with the given tweaks, as wire octets.
-func reply(to query: Message, id: UInt16? = nil, question: Question? = nil, flags: HeaderFlags = [.qr, .rd, .ra],
-           answers: [ResourceRecord] = []) -> [UInt8] {
-    Message(id: id ?? query.id, flags: flags, questions: question.map { [$0] } ?? query.questions, answers: answers,
-            edns: EDNS()).wire()
+func reply(
+    to query: Message, id: UInt16? = nil, question: Question? = nil, flags: HeaderFlags = [.qr, .rd, .ra],
+    answers: [ResourceRecord] = []
+) -> [UInt8] {
+    Message(
+        id: id ?? query.id, flags: flags, questions: question.map { [$0] } ?? query.questions, answers: answers,
+        edns: EDNS()
+    ).wire()
 }
 
 /// A hostile UDP server on 127.0.0.1 (ephemeral port): for each query it sends the datagrams `respond` returns,
@@ -29,16 +34,20 @@ final class FakeUDPServer: Sendable {
         self.group = group; self.channel = channel; self.port = port; self.counter = counter
     }
 
-    static func start(host: String = "127.0.0.1", port: Int = 0, fromOtherPort: Bool = false,
-                      respond: @escaping @Sendable (Message) -> [[UInt8]]) async throws -> FakeUDPServer {
+    static func start(
+        host: String = "127.0.0.1", port: Int = 0, fromOtherPort: Bool = false,
+        respond: @escaping @Sendable (Message) -> [[UInt8]]
+    ) async throws -> FakeUDPServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let sender: Channel? = fromOtherPort
+        let sender: Channel? =
+            fromOtherPort
             ? try await DatagramBootstrap(group: group).bind(host: host, port: 0).get() : nil
         let counter = Counter()
         let channel = try await DatagramBootstrap(group: group)
             .channelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
-                    try ch.pipeline.syncOperations.addHandler(FakeUDPHandler(respond: respond, sender: sender, counter: counter))
+                    try ch.pipeline.syncOperations.addHandler(
+                        FakeUDPHandler(respond: respond, sender: sender, counter: counter))
                 }
             }
             .bind(host: host, port: port).get()
@@ -70,9 +79,14 @@ final class FakeUDPServer: Sendable {
             guard let query = try? Message(wire: Array(envelope.data.readableBytesView)) else { return }
             counter.note()
             for datagram in respond(query) {
-                let out = AddressedEnvelope(remoteAddress: envelope.remoteAddress,
-                                            data: context.channel.allocator.buffer(bytes: datagram))
-                if let sender { sender.writeAndFlush(out, promise: nil) } else { context.write(wrapOutboundOut(out), promise: nil) }
+                let out = AddressedEnvelope(
+                    remoteAddress: envelope.remoteAddress,
+                    data: context.channel.allocator.buffer(bytes: datagram))
+                if let sender {
+                    sender.writeAndFlush(out, promise: nil)
+                } else {
+                    context.write(wrapOutboundOut(out), promise: nil)
+                }
             }
             context.flush()
         }
@@ -91,14 +105,17 @@ final class FakeTCPServer: Sendable {
         self.group = group; self.channel = channel; self.port = port
     }
 
-    static func start(host: String = "127.0.0.1", port: Int = 0, closeAfterReply: Bool = false,
-                      respond: @escaping @Sendable (Message) -> [UInt8]) async throws -> FakeTCPServer {
+    static func start(
+        host: String = "127.0.0.1", port: Int = 0, closeAfterReply: Bool = false,
+        respond: @escaping @Sendable (Message) -> [UInt8]
+    ) async throws -> FakeTCPServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
-                    try ch.pipeline.syncOperations.addHandler(FakeTCPHandler(respond: respond, closeAfterReply: closeAfterReply))
+                    try ch.pipeline.syncOperations.addHandler(
+                        FakeTCPHandler(respond: respond, closeAfterReply: closeAfterReply))
                 }
             }
             .bind(host: host, port: port).get()
@@ -125,11 +142,13 @@ final class FakeTCPServer: Sendable {
             var incoming = unwrapInboundIn(data)
             if pending == nil { pending = incoming } else { pending!.writeBuffer(&incoming) }
             while let buffer = pending, let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self),
-                  buffer.readableBytes >= 2 + Int(length) {
+                buffer.readableBytes >= 2 + Int(length)
+            {
                 let bytes = buffer.getBytes(at: buffer.readerIndex + 2, length: Int(length))!
                 pending!.moveReaderIndex(forwardBy: 2 + Int(length))
                 guard let query = try? Message(wire: bytes) else { context.close(promise: nil); return }
-                let reply = context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: respond(query))))
+                let reply = context.writeAndFlush(
+                    wrapOutboundOut(context.channel.allocator.buffer(bytes: respond(query))))
                 if closeAfterReply {
                     let channel = context.channel
                     reply.whenComplete { _ in channel.close(promise: nil) }

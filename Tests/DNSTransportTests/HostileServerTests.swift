@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
+
 @testable import DNSTransport
 
 /// More hostile servers: floods of forgeries, endless truncation, oversized and malformed responses, and many
@@ -15,10 +16,13 @@ struct HostileServerTests {
     /// Loose upper bound on any single failing query here (a few timeouts plus scheduling slack on a loaded box).
     static let bound: Duration = .seconds(5)
 
-    func upstream(_ port: Int, timeout: Duration = shortTimeout, attempts: Int = 1, tcpOnly: Bool = false,
-                  maxInFlight: Int = 256) throws -> NetworkUpstream {
-        NetworkUpstream(servers: [try address("127.0.0.1", port)], timeout: timeout, attempts: attempts,
-                        tcpOnly: tcpOnly, maxInFlight: maxInFlight, logger: quietLogger)
+    func upstream(
+        _ port: Int, timeout: Duration = shortTimeout, attempts: Int = 1, tcpOnly: Bool = false,
+        maxInFlight: Int = 256
+    ) throws -> NetworkUpstream {
+        NetworkUpstream(
+            servers: [try address("127.0.0.1", port)], timeout: timeout, attempts: attempts,
+            tcpOnly: tcpOnly, maxInFlight: maxInFlight, logger: quietLogger)
     }
 
     func question(_ name: String = "gw.example.", _ type: RRType = .a) throws -> Question {
@@ -52,8 +56,9 @@ struct HostileServerTests {
                     if id == query.id { id &+= 1 }
                     bytes = reply(to: query, id: id, answers: [forgedRecord])
                 case 3:  // right ID, another question
-                    bytes = reply(to: query, question: Question(name: try! DNSName("evil\(i).example."), type: .a),
-                                  answers: [forgedRecord])
+                    bytes = reply(
+                        to: query, question: Question(name: try! DNSName("evil\(i).example."), type: .a),
+                        answers: [forgedRecord])
                 default:  // right ID and question, QR clear
                     bytes = reply(to: query, flags: [.rd, .ra], answers: [forgedRecord])
                 }
@@ -124,7 +129,8 @@ struct HostileServerTests {
     @Test func tcpExtraBytesAfterAnswerAreIgnored() async throws {
         let genuine = ResourceRecord(name: try dn("gw.example."), ttl: 60, .a([192, 0, 2, 7]))
         let garbage = try await FakeTCPServer.start { query in
-            lengthPrefixed(reply(to: query, answers: [genuine])) + [0xde, 0xad, 0xbe, 0xef] + Array(repeating: 0xff, count: 3000)
+            lengthPrefixed(reply(to: query, answers: [genuine])) + [0xde, 0xad, 0xbe, 0xef]
+                + Array(repeating: 0xff, count: 3000)
         }
         let second = try await FakeTCPServer.start { query in
             lengthPrefixed(reply(to: query, answers: [genuine]))
@@ -166,10 +172,13 @@ struct HostileServerTests {
             ResourceRecord(name: owner, ttl: 60, .a([10, 0, UInt8(i / 256), UInt8(i % 256)]))
         }
         @Sendable func build(_ query: Message, fill: Int) -> Message {
-            let fixed = (0..<20).map { _ in ResourceRecord(name: owner, type: .txt, ttl: 60, rdata: txtRData(length: 1000)) }
-            return Message(id: query.id, flags: [.qr, .rd, .ra], questions: query.questions, answers: answers,
-                           additionals: fixed + [ResourceRecord(name: owner, type: .txt, ttl: 60, rdata: txtRData(length: fill))],
-                           edns: EDNS())
+            let fixed = (0..<20).map { _ in
+                ResourceRecord(name: owner, type: .txt, ttl: 60, rdata: txtRData(length: 1000))
+            }
+            return Message(
+                id: query.id, flags: [.qr, .rd, .ra], questions: query.questions, answers: answers,
+                additionals: fixed + [ResourceRecord(name: owner, type: .txt, ttl: 60, rdata: txtRData(length: fill))],
+                edns: EDNS())
         }
         @Sendable func maximal(_ query: Message) -> [UInt8] {
             let probe = build(query, fill: 1000).wire().count
@@ -181,7 +190,9 @@ struct HostileServerTests {
             sizes.withLock { $0.append(wire.count) }
             return lengthPrefixed(wire)
         }
-        let udp = try await FakeUDPServer.start(port: tcp.port) { query in [reply(to: query, flags: [.qr, .rd, .ra, .tc])] }
+        let udp = try await FakeUDPServer.start(port: tcp.port) { query in
+            [reply(to: query, flags: [.qr, .rd, .ra, .tc])]
+        }
         let up = try upstream(tcp.port, timeout: .seconds(1))
         let (result, elapsed) = await timed(up, try question("big.example."))
         let message = try result.get()
@@ -198,8 +209,12 @@ struct HostileServerTests {
     // MARK: 5. Compression loops
 
     @Test func compressionLoopIsDroppedNotFatal() async throws {
-        let loops: @Sendable (Message) -> [[UInt8]] = { query in [compressionLoop(query, selfPointer: true),
-                                                        compressionLoop(query, selfPointer: false)] }
+        let loops: @Sendable (Message) -> [[UInt8]] = { query in
+            [
+                compressionLoop(query, selfPointer: true),
+                compressionLoop(query, selfPointer: false),
+            ]
+        }
         // Sanity: the decoder rejects both.
         let probe = Message.query(id: 1, name: try dn("gw.example."), type: .a)
         for bytes in loops(probe) { #expect(throws: DNSWireError.self) { try Message(wire: bytes) } }
@@ -230,7 +245,9 @@ struct HostileServerTests {
         let owner = try dn("gw.example.")
         let udp = try await FakeUDPServer.start { query in
             // A genuine, matching answer of about 8,000 octets: the 4 KiB read cuts it short.
-            let many = (0..<500).map { i in ResourceRecord(name: owner, ttl: 60, .a([10, 1, UInt8(i / 256), UInt8(i % 256)])) }
+            let many = (0..<500).map { i in
+                ResourceRecord(name: owner, ttl: 60, .a([10, 1, UInt8(i / 256), UInt8(i % 256)]))
+            }
             let big = reply(to: query, answers: many)
             precondition(big.count > 7_900, "\(big.count)")
             // A small genuine answer padded with zeros to 8,000 octets.
@@ -270,7 +287,9 @@ struct HostileServerTests {
         let results = await withTaskGroup(of: Result<Message, TransportError>.self) { group in
             for _ in 0..<count {
                 group.addTask {
-                    do throws(TransportError) { return .success(try await up.query(q)) } catch { return .failure(error) }
+                    do throws(TransportError) { return .success(try await up.query(q)) } catch {
+                        return .failure(error)
+                    }
                 }
             }
             var out: [Result<Message, TransportError>] = []
@@ -288,7 +307,9 @@ struct HostileServerTests {
         let rounds = (count + 63) / 64
         #expect(elapsed >= .milliseconds(300 * (rounds - 1)), "took \(elapsed)")
         #expect(elapsed < .milliseconds(300 * rounds) + .seconds(3), "took \(elapsed)")
-        #expect(peak.load(ordering: .relaxed) - before <= 64 + 16, "peak \(peak.load(ordering: .relaxed)), before \(before)")
+        #expect(
+            peak.load(ordering: .relaxed) - before <= 64 + 16, "peak \(peak.load(ordering: .relaxed)), before \(before)"
+        )
 
         // Every socket is closed again (allow a moment for the kernel / other suites).
         var after = try openDescriptors()
@@ -344,12 +365,16 @@ final class ScriptedUDPServer: Sendable {
         self.group = group; self.channel = channel; self.port = port
     }
 
-    static func start(respond: @escaping @Sendable (Message) -> [(TimeAmount, [UInt8])]) async throws -> ScriptedUDPServer {
+    static func start(
+        respond: @escaping @Sendable (Message) -> [(TimeAmount, [UInt8])]
+    ) async throws -> ScriptedUDPServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
             .channelInitializer { ch in
-                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(Handler(respond: respond)) }
+                ch.eventLoop.makeCompletedFuture {
+                    try ch.pipeline.syncOperations.addHandler(Handler(respond: respond))
+                }
             }
             .bind(host: "127.0.0.1", port: 0).get()
         return ScriptedUDPServer(group: group, channel: channel, port: channel.localAddress!.port!)
@@ -383,4 +408,3 @@ final class ScriptedUDPServer: Sendable {
         }
     }
 }
-

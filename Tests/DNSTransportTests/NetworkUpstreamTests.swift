@@ -2,8 +2,9 @@ import DNSModel
 import Foundation
 import NIOCore
 import NIOPosix
-import Testing
 import TestAuthority
+import Testing
+
 @testable import DNSTransport
 
 /// Everything that opens sockets runs serialized so the descriptor count in `noDescriptorLeak` is meaningful.
@@ -23,8 +24,10 @@ struct NetworkUpstreamTests {
         }
     }
 
-    func upstream(_ servers: [UpstreamAddress], timeout: Duration = .seconds(2), attempts: Int = 1,
-                  tcpOnly: Bool = false) -> NetworkUpstream {
+    func upstream(
+        _ servers: [UpstreamAddress], timeout: Duration = .seconds(2), attempts: Int = 1,
+        tcpOnly: Bool = false
+    ) -> NetworkUpstream {
         NetworkUpstream(servers: servers, timeout: timeout, attempts: attempts, tcpOnly: tcpOnly, logger: quietLogger)
     }
 
@@ -46,8 +49,9 @@ struct NetworkUpstreamTests {
     }
 
     @Test func udpOverIPv6Loopback() async throws {
-        let v6Available = (try? await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "::1", port: 0).get().close().get()) != nil
+        let v6Available =
+            (try? await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: "::1", port: 0).get().close().get()) != nil
         guard v6Available else { return }
         try await withAuthority(host: "::1") { server in
             let up = upstream([try address("::1", server.port)])
@@ -145,9 +149,13 @@ struct NetworkUpstreamTests {
 
     @Test func wrongQuestionIsAskedAgainOverTCP() async throws {
         let fake = try await FakeUDPServer.start { query in
-            [reply(to: query, question: Question(name: try! DNSName("evil.example."), type: .ipseckey)),
-             reply(to: query, question: Question(name: query.questions[0].name, type: .a)),
-             reply(to: query, question: Question(name: query.questions[0].name, type: .ipseckey, rrClass: RRClass(rawValue: 3)))]
+            [
+                reply(to: query, question: Question(name: try! DNSName("evil.example."), type: .ipseckey)),
+                reply(to: query, question: Question(name: query.questions[0].name, type: .a)),
+                reply(
+                    to: query,
+                    question: Question(name: query.questions[0].name, type: .ipseckey, rrClass: RRClass(rawValue: 3))),
+            ]
         }
         let up = upstream([try address("127.0.0.1", fake.port)], timeout: Self.shortTimeout, attempts: 2)
         let start = ContinuousClock.now
@@ -192,7 +200,9 @@ struct NetworkUpstreamTests {
     @Test func tcpLengthPrefixThenSilenceFailsWithoutHanging() async throws {
         // UDP says "truncated"; TCP on the same port sends a length prefix and then nothing.
         let tcp = try await FakeTCPServer.start { _ in [0x01, 0x00] }
-        let udp = try await FakeUDPServer.start(port: tcp.port) { query in [reply(to: query, flags: [.qr, .rd, .ra, .tc])] }
+        let udp = try await FakeUDPServer.start(port: tcp.port) { query in
+            [reply(to: query, flags: [.qr, .rd, .ra, .tc])]
+        }
         let up = upstream([try address("127.0.0.1", tcp.port)], timeout: Self.shortTimeout)
         let start = ContinuousClock.now
         let question = try ipseckey("gw.example.")
@@ -261,8 +271,9 @@ struct NetworkUpstreamTests {
     @Test func failoverFromSilentServer() async throws {
         let silent = try await FakeUDPServer.start { _ in [] }
         try await withAuthority { server in
-            let up = upstream([try address("127.0.0.1", silent.port), try address(server.host, server.port)],
-                              timeout: Self.shortTimeout)
+            let up = upstream(
+                [try address("127.0.0.1", silent.port), try address(server.host, server.port)],
+                timeout: Self.shortTimeout)
             let start = ContinuousClock.now
             let response = try await up.query(try ipseckey("gw.ecdsa256.test."))
             #expect(response.answers.contains { $0.type == .ipseckey })
@@ -280,7 +291,8 @@ struct NetworkUpstreamTests {
         } catch {
             guard case .network = error else { Issue.record("expected .network, got \(error)"); return }
         }
-        let tcp = upstream([try address("127.0.0.1", try await unusedPort())], timeout: Self.shortTimeout, tcpOnly: true)
+        let tcp = upstream(
+            [try address("127.0.0.1", try await unusedPort())], timeout: Self.shortTimeout, tcpOnly: true)
         do {
             _ = try await tcp.query(question)
             Issue.record("unexpected success")
@@ -319,8 +331,10 @@ func result<T>(_ body: () async throws -> T) async -> Result<T, any Error> {
 }
 
 /// Only unusable UDP answers came back, then TCP failed too: one malformed-response error that names both.
-func expectUnusableThenTCP<T>(_ outcome: Result<T, any Error>, _ udpReason: String,
-                              sourceLocation: SourceLocation = #_sourceLocation) {
+func expectUnusableThenTCP<T>(
+    _ outcome: Result<T, any Error>, _ udpReason: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     guard case .failure(let error) = outcome, case .malformedResponse(let text)? = error as? TransportError else {
         Issue.record("expected a malformed-response error, got \(outcome)", sourceLocation: sourceLocation)
         return

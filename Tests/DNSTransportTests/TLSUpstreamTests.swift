@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import TestAuthority
 import Testing
+
 @testable import DNSTransport
 
 // DNS over TLS against in-process NIOSSL servers with certificates made by Scripts/tls-certs (openssl).
@@ -12,10 +13,13 @@ private func question(_ name: String, _ type: RRType = .a) throws -> Question {
     Question(name: try DNSName(name), type: type)
 }
 
-private func upstream(_ server: FakeDoTServer, _ auth: TLSAuthentication, timeout: Duration = .seconds(5),
-                      attempts: Int = 1, idle: Duration = .seconds(10)) throws -> TLSUpstream {
-    try TLSUpstream(servers: [server.address], authentication: auth, timeout: timeout, attempts: attempts,
-                    idleTimeout: idle, logger: quietLogger)
+private func upstream(
+    _ server: FakeDoTServer, _ auth: TLSAuthentication, timeout: Duration = .seconds(5),
+    attempts: Int = 1, idle: Duration = .seconds(10)
+) throws -> TLSUpstream {
+    try TLSUpstream(
+        servers: [server.address], authentication: auth, timeout: timeout, attempts: attempts,
+        idleTimeout: idle, logger: quietLogger)
 }
 
 private func byName() throws -> TLSAuthentication {
@@ -54,7 +58,10 @@ struct TLSSettingsTests {
         let pin = try SPKIPin(parsing: "sha256:eG1/bgtWI/lD+GhXZAPTE8oUDH1rJPPD03sGdVhf7Gc=")
         #expect(pin.sha256.count == 32)
         #expect(pin.description == "sha256:eG1/bgtWI/lD+GhXZAPTE8oUDH1rJPPD03sGdVhf7Gc=")
-        for bad in ["eG1/bgtWI/lD+GhXZAPTE8oUDH1rJPPD03sGdVhf7Gc=", "sha256:", "sha256:AAAA", "sha1:eG1/bgtWI/lD+GhXZAPTE8oUDH1rJPPD03sGdVhf7Gc="] {
+        for bad in [
+            "eG1/bgtWI/lD+GhXZAPTE8oUDH1rJPPD03sGdVhf7Gc=", "sha256:", "sha256:AAAA",
+            "sha1:eG1/bgtWI/lD+GhXZAPTE8oUDH1rJPPD03sGdVhf7Gc=",
+        ] {
             #expect(throws: TLSConfigurationError.self, "\(bad)") { try SPKIPin(parsing: bad) }
         }
     }
@@ -69,7 +76,8 @@ struct TLSSettingsTests {
             try TLSAuthentication(name: "dns.test", caFile: "/nonexistent/ca.pem").check()
         }
         #expect(TLSAuthentication(pins: [try SPKIPin(sha256: [UInt8](repeating: 1, count: 32))]).pinsOnly)
-        #expect(!TLSAuthentication(name: "a.test", pins: [try SPKIPin(sha256: [UInt8](repeating: 1, count: 32))]).pinsOnly)
+        #expect(
+            !TLSAuthentication(name: "a.test", pins: [try SPKIPin(sha256: [UInt8](repeating: 1, count: 32))]).pinsOnly)
     }
 
     @Test func certificateNameMatching() {
@@ -132,7 +140,9 @@ struct TLSUpstreamTests {
         let server = try await FakeDoTServer.start(respond: echoAnswer)
         defer { Task { await server.stop() } }
         // No CA: the test CA is in no system store, so only the pin can make this work.
-        let up = try upstream(server, TLSAuthentication(pins: [try SPKIPin(parsing: certs.otherPin), try SPKIPin(parsing: certs.serverPin)]))
+        let up = try upstream(
+            server,
+            TLSAuthentication(pins: [try SPKIPin(parsing: certs.otherPin), try SPKIPin(parsing: certs.serverPin)]))
         let answer = try await up.query(try question("pinned.example."))
         #expect(answer.answers.count == 1)
         await up.shutdown()
@@ -162,7 +172,8 @@ struct TLSUpstreamTests {
         let certs = try TestCertificates.shared()
         let server = try await FakeDoTServer.start(respond: echoAnswer)
         defer { Task { await server.stop() } }
-        let up = try upstream(server, TLSAuthentication(name: "dns.test", pins: [try SPKIPin(parsing: certs.otherPin)], caFile: certs.ca))
+        let up = try upstream(
+            server, TLSAuthentication(name: "dns.test", pins: [try SPKIPin(parsing: certs.otherPin)], caFile: certs.ca))
         let message = await tlsFailure(up, try question("x.example."))
         #expect(message.contains("SPKI pin mismatch"), "\(message)")
         #expect(server.stats.queries == 0)
@@ -249,7 +260,8 @@ struct TLSUpstreamTests {
         defer { Task { await server.stop() } }
         let up = try upstream(server, try byName())
         let anchors = try TrustAnchors.parse(text: h.dsAnchorText, file: "test-root.ds")
-        let validator = Validator(upstream: up, configuration: ValidatorConfiguration(anchors: anchors), logger: quietLogger)
+        let validator = Validator(
+            upstream: up, configuration: ValidatorConfiguration(anchors: anchors), logger: quietLogger)
         let answer = await validator.resolve(name: try DNSName("gw.ecdsa256.test."), type: .ipseckey, trace: false)
         #expect(answer.verdict == .secure, "\(String(describing: answer.reason))")
         #expect(answer.rrset?.rdatas.count == 2)

@@ -8,10 +8,12 @@ import Testing
         .deletingLastPathComponent()
 
     @Test func gettingStartedArticleShowsTheExampleVerbatim() throws {
-        let article = try String(contentsOf: Self.repo.appendingPathComponent(
-            "Sources/IPSecKeyResolver/IPSecKeyResolver.docc/GettingStarted.md"), encoding: .utf8)
-        let example = try String(contentsOf: Self.repo.appendingPathComponent("Examples/GettingStarted/main.swift"),
-                                 encoding: .utf8)
+        let article = try String(
+            contentsOf: Self.repo.appendingPathComponent(
+                "Sources/IPSecKeyResolver/IPSecKeyResolver.docc/GettingStarted.md"), encoding: .utf8)
+        let example = try String(
+            contentsOf: Self.repo.appendingPathComponent("Examples/GettingStarted/main.swift"),
+            encoding: .utf8)
         let blocks = article.components(separatedBy: "```swift\n").dropFirst()
             .compactMap { $0.components(separatedBy: "```").first }
         #expect(blocks.count == 1, "one Swift code block in the article")

@@ -2,6 +2,7 @@ import Foundation
 import IPSecKeyResolver
 import TestAuthority
 import Testing
+
 @testable import IPSecKeyResolver
 
 /// The public surface: one import is enough, nothing traps on any input, one clock, typed limits.
@@ -15,24 +16,26 @@ import Testing
             #expect(ReverseName.ipv6(Array(repeating: 1, count: n)) == nil)
         }
         #expect(throws: ReverseName.InvalidAddress.self) { try ReverseName.name(for: "1.2.3.4.5") }
-        #expect(throws: ReverseName.InvalidAddress.self) { try ReverseName.name(for: String(repeating: "1:", count: 200)) }
+        #expect(throws: ReverseName.InvalidAddress.self) {
+            try ReverseName.name(for: String(repeating: "1:", count: 200))
+        }
     }
 
     /// RFC 7958 anchors are chosen by the validation time, like everything else: an anchor whose `validUntil` lies
     /// between the validation time and now is used when validating in the past, and refused today.
     @Test func xmlAnchorsFollowTheValidationTime() async throws {
         let xml = """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <TrustAnchor id="test" source="test">
-        <Zone>.</Zone>
-        <KeyDigest id="old" validFrom="2020-01-01T00:00:00+00:00" validUntil="2025-01-01T00:00:00+00:00">
-        <KeyTag>20326</KeyTag>
-        <Algorithm>8</Algorithm>
-        <DigestType>2</DigestType>
-        <Digest>E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D</Digest>
-        </KeyDigest>
-        </TrustAnchor>
-        """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <TrustAnchor id="test" source="test">
+            <Zone>.</Zone>
+            <KeyDigest id="old" validFrom="2020-01-01T00:00:00+00:00" validUntil="2025-01-01T00:00:00+00:00">
+            <KeyTag>20326</KeyTag>
+            <Algorithm>8</Algorithm>
+            <DigestType>2</DigestType>
+            <Digest>E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D</Digest>
+            </KeyDigest>
+            </TrustAnchor>
+            """
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("clock-\(getpid()).xml").path
         try xml.write(toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }
@@ -52,12 +55,14 @@ import Testing
         var limits = ValidatorLimits()
         limits.maxUpstreamQueriesPerLookup = 2
         let anchors = try TrustAnchors.parse(text: h.dsAnchorText, file: "test-root.ds")
-        let r = Resolver(upstream: InProcessUpstream(engine: h.engine), anchors: anchors, limits: limits,
-                         logger: Logger(label: "t"))
+        let r = Resolver(
+            upstream: InProcessUpstream(engine: h.engine), anchors: anchors, limits: limits,
+            logger: Logger(label: "t"))
         let answer = await r.resolve(name: try DNSName("gw.ecdsa256.test."), type: .ipseckey)
         #expect(answer.verdict == .indeterminate)
         #expect(answer.reason?.code == .workLimit)
-        #expect(answer.reason?.message.contains("maxUpstreamQueriesPerLookup") == true, "\(answer.reason?.message ?? "")")
+        #expect(
+            answer.reason?.message.contains("maxUpstreamQueriesPerLookup") == true, "\(answer.reason?.message ?? "")")
     }
 
     /// A target is parsed once into a typed value: addresses (brackets allowed) look up their reverse name, names
@@ -72,7 +77,11 @@ import Testing
     func targetsParseOnce(text: String, query: String, isAddress: Bool) throws {
         let target = try LookupTarget(parsing: text)
         #expect(target.queryName.description == query)
-        if case .address(let a) = target { #expect(isAddress); #expect(a.reverseName == target.queryName) } else { #expect(!isAddress) }
+        if case .address(let a) = target {
+            #expect(isAddress); #expect(a.reverseName == target.queryName)
+        } else {
+            #expect(!isAddress)
+        }
     }
 
     @Test func badTargetsSayWhy() {

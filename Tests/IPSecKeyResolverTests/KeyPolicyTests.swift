@@ -5,6 +5,7 @@ import Foundation
 import IPSecKeyResolver
 import TestAuthority
 import Testing
+
 @testable import IPSecKeyResolver
 
 /// PEM → IPSECKEY (`record`) → our parser → PEM, export refusals, gateway matching, answer lifetime.
@@ -51,10 +52,14 @@ import Testing
         var dsa: [UInt8] = [0] + SecureRandom.bytes(20 + 64 * 3)
         dsa[1] |= 0x80; dsa[21] |= 0x80
         let dsaPEM = DER.pem(try DER.dsaSPKI(rfc2536: dsa))
-        let e2 = #expect(throws: KeyExportError.self) { try IPSecKey(publishing: dsaPEM, precedence: 1, gateway: .none) }
+        let e2 = #expect(throws: KeyExportError.self) {
+            try IPSecKey(publishing: dsaPEM, precedence: 1, gateway: .none)
+        }
         #expect(e2?.description.contains("DSA") == true)
 
-        let e3 = #expect(throws: KeyExportError.self) { try IPSecKey(publishing: "not a key\n", precedence: 1, gateway: .none) }
+        let e3 = #expect(throws: KeyExportError.self) {
+            try IPSecKey(publishing: "not a key\n", precedence: 1, gateway: .none)
+        }
         #expect(e3?.description.contains("no PEM public key") == true)
     }
 
@@ -63,11 +68,17 @@ import Testing
         let small = try IPSecKey(precedence: 10, gateway: .none, algorithm: 2, publicKey: rfc)
         #expect(small.exportRefusal?.contains("255 bits") == true)
         #expect(throws: KeyExportError.self) { try small.exportablePEM() }
-        #expect(try IPSecKey(precedence: 10, gateway: .none, algorithm: 0, publicKey: []).exportRefusal?.contains("algorithm 0") == true)
-        #expect(try IPSecKey(precedence: 10, gateway: .none, algorithm: 200, publicKey: [1, 2]).exportRefusal?.contains("200") == true)
+        #expect(
+            try IPSecKey(precedence: 10, gateway: .none, algorithm: 0, publicKey: []).exportRefusal?.contains(
+                "algorithm 0") == true)
+        #expect(
+            try IPSecKey(precedence: 10, gateway: .none, algorithm: 200, publicKey: [1, 2]).exportRefusal?.contains(
+                "200") == true)
         var dsa: [UInt8] = [0] + SecureRandom.bytes(20 + 64 * 3)
         dsa[1] |= 0x80
-        #expect(try IPSecKey(precedence: 10, gateway: .none, algorithm: 1, publicKey: dsa).exportRefusal?.contains("DSA") == true)
+        #expect(
+            try IPSecKey(precedence: 10, gateway: .none, algorithm: 1, publicKey: dsa).exportRefusal?.contains("DSA")
+                == true)
         let (_, raw) = try Self.pem(dnssecAlgorithm: 15)
         let ed = try IPSecKey(precedence: 10, gateway: .none, algorithm: 4, publicKey: raw)
         #expect(ed.exportRefusal == nil)
@@ -75,14 +86,16 @@ import Testing
     }
 
     @Test func gatewaysComparedAsAddresses() throws {
-        let v6 = try IPSecKey(precedence: 1, gateway: .ipv6(TextEncoding.fromIPv6("2001:db8::2000:1")!), algorithm: 0, publicKey: [])
+        let v6 = try IPSecKey(
+            precedence: 1, gateway: .ipv6(TextEncoding.fromIPv6("2001:db8::2000:1")!), algorithm: 0, publicKey: [])
         #expect(v6.gatewayMatches("2001:0db8:0:0:0:0:2000:1"))
         #expect(v6.gatewayMatches("[2001:db8::2000:1]"))
         #expect(!v6.gatewayMatches("2001:db8::2000:2"))
         let v4 = try IPSecKey(precedence: 1, gateway: .ipv4([192, 0, 2, 38]), algorithm: 0, publicKey: [])
         #expect(v4.gatewayMatches("192.0.2.38"))
         #expect(!v4.gatewayMatches("192.0.2.3"))
-        let named = try IPSecKey(precedence: 1, gateway: .name(try DNSName("GW.Example.NET.")), algorithm: 0, publicKey: [])
+        let named = try IPSecKey(
+            precedence: 1, gateway: .name(try DNSName("GW.Example.NET.")), algorithm: 0, publicKey: [])
         #expect(named.gatewayMatches("gw.example.net"))
         #expect(named.gatewayMatches("gw.example.net."))
         #expect(!named.gatewayMatches("example.net"))

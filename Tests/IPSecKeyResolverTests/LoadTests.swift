@@ -13,7 +13,8 @@ func openDescriptors() -> Int {
 
 func residentKiB() -> Int {
     guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return -1 }
+        let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+    else { return -1 }
     return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
 }
 
@@ -24,8 +25,9 @@ func residentKiB() -> Int {
         let h = try await TestHierarchy.shared()
         let server = try await LoopbackServer.start(engine: h.engine)
         let anchors = try TrustAnchors.parse(text: h.dsAnchorText, file: "root.ds")
-        let upstream = NetworkUpstream(servers: [try UpstreamAddress(parsing: server.address)], timeout: .seconds(5),
-                                       attempts: 3, maxInFlight: 64, logger: Logger(label: "load"))
+        let upstream = NetworkUpstream(
+            servers: [try UpstreamAddress(parsing: server.address)], timeout: .seconds(5),
+            attempts: 3, maxInFlight: 64, logger: Logger(label: "load"))
         let resolver = Resolver(upstream: upstream, anchors: anchors, logger: Logger(label: "load"))
         // Warm up once so that the chain and NIO's threads exist before counting descriptors.
         _ = try await resolver.resolveAuthenticated(name: try DNSName("w0.wild.nsec.test."))

@@ -48,13 +48,14 @@ func makeResolver() async throws -> (Resolver, InProcessUpstream) {
             let keys = try await r.resolveAuthenticated(name: dname)
             Issue.record("\(name) returned \(keys.count) keys")
         } catch {
-            let kind: String = switch error {
-            case .denied: "denied"
-            case .insecure: "insecure"
-            case .bogus: "bogus"
-            case .indeterminate: "indeterminate"
-            case .malformedRecords: "malformed"
-            }
+            let kind: String =
+                switch error {
+                case .denied: "denied"
+                case .insecure: "insecure"
+                case .bogus: "bogus"
+                case .indeterminate: "indeterminate"
+                case .malformedRecords: "malformed"
+                }
             #expect(kind == expected, "\(error)")
             #expect(error.reason != nil)
         }
@@ -62,7 +63,9 @@ func makeResolver() async throws -> (Resolver, InProcessUpstream) {
 
     @Test func malformedKeyIsNotAccepted() async throws {
         let (r, _) = try await makeResolver()
-        await #expect(throws: IPSecKeyLookupError.self) { try await r.resolveAuthenticated(name: try DNSName("key-bad-ecdsa.ecdsa256.test.")) }
+        await #expect(throws: IPSecKeyLookupError.self) {
+            try await r.resolveAuthenticated(name: try DNSName("key-bad-ecdsa.ecdsa256.test."))
+        }
     }
 
     @Test(arguments: ["key-ecdsa256", "key-ecdsa384", "key-ed25519", "key-ed448", "key-rsa", "key-dsa"])
@@ -104,23 +107,29 @@ func makeResolver() async throws -> (Resolver, InProcessUpstream) {
 }
 
 @Suite struct TrustAnchorFileTests {
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     @Test func bundledFilesAgreeWithBuiltIn() throws {
         let ds = try TrustAnchors.load(path: Self.repo.appendingPathComponent("TrustAnchors/root.ds").path)
         let xml = try TrustAnchors.load(path: Self.repo.appendingPathComponent("TrustAnchors/root-anchors.xml").path)
         let builtIn = TrustAnchors.ianaRoot
-        let tags = { (a: TrustAnchors) in Set(a.anchors[.root]!.compactMap { if case .ds(_, let d) = $0 { d } else { nil } }) }
+        let tags = { (a: TrustAnchors) in
+            Set(a.anchors[.root]!.compactMap { if case .ds(_, let d) = $0 { d } else { nil } })
+        }
         #expect(tags(ds) == tags(builtIn))
         #expect(tags(xml) == tags(builtIn))
         #expect(Set(tags(builtIn).map(\.keyTag)) == [20326, 38696])
     }
 
     @Test func xmlValidityWindowIsHonoured() throws {
-        let xml = try String(contentsOf: Self.repo.appendingPathComponent("TrustAnchors/root-anchors.xml"), encoding: .utf8)
+        let xml = try String(
+            contentsOf: Self.repo.appendingPathComponent("TrustAnchors/root-anchors.xml"), encoding: .utf8)
         let before2024 = try TrustAnchors.parse(text: xml, file: "x", now: Date(timeIntervalSince1970: 1_600_000_000))
         #expect(before2024.anchors[.root]?.count == 1)
-        #expect(throws: TrustAnchorError.self) { try TrustAnchors.parse(text: xml, file: "x", now: Date(timeIntervalSince1970: 1_000_000_000)) }
+        #expect(throws: TrustAnchorError.self) {
+            try TrustAnchors.parse(text: xml, file: "x", now: Date(timeIntervalSince1970: 1_000_000_000))
+        }
     }
 
     @Test func errorsNameFileAndLine() throws {

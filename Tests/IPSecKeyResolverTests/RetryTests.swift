@@ -29,8 +29,9 @@ import Testing
     /// zone's, and every lookup ends well inside its retry window.
     @Test func corruptingPathStillEndsSecure() async throws {
         let h = try await TestHierarchy.shared()
-        let genuine = try #require(await resolver([try await LoopbackServer.start(engine: h.engine)])
-            .resolve(name: name, type: .ipseckey, trace: false).rrset)
+        let genuine = try #require(
+            await resolver([try await LoopbackServer.start(engine: h.engine)])
+                .resolve(name: name, type: .ipseckey, trace: false).rrset)
         let corrupted = Counter()
         let server = try await LoopbackServer.start(
             engine: h.engine, tamper: HostilePath.corrupting(share: 1.0 / 3, seed: 20261129, corrupted: corrupted))
@@ -54,13 +55,17 @@ import Testing
             }
             for (answer, took) in batch {
                 verdicts[answer.verdict, default: 0] += 1
-                if answer.verdict == .secure && Set(answer.rrset?.rdatas ?? []) != Set(genuine.rdatas) { falselySecure += 1 }
+                if answer.verdict == .secure && Set(answer.rrset?.rdatas ?? []) != Set(genuine.rdatas) {
+                    falselySecure += 1
+                }
                 slowest = max(slowest, took)
                 if answer.verdict != .secure { failures.append(answer.reason?.message ?? "") }
             }
         }
         #expect(falselySecure == 0)
-        #expect(verdicts[.secure, default: 0] >= 135, "\(verdicts); \(corrupted.count) replies corrupted; \(failures.prefix(5))")
+        #expect(
+            verdicts[.secure, default: 0] >= 135,
+            "\(verdicts); \(corrupted.count) replies corrupted; \(failures.prefix(5))")
         #expect(corrupted.count > 100, "the path did corrupt")
         // The retry window (10 s) plus one last attempt's timeouts: no lookup outlives it.
         #expect(slowest < .seconds(15), "slowest lookup \(slowest)")
@@ -71,15 +76,21 @@ import Testing
     @Test func strippingUpstreamIsDetectedAndAvoided() async throws {
         let h = try await TestHierarchy.shared()
         let strippedQueries = Counter()
-        let stripper = try await LoopbackServer.start(engine: h.engine, tamper: HostilePath.strippingDNSSEC(asked: strippedQueries))
+        let stripper = try await LoopbackServer.start(
+            engine: h.engine, tamper: HostilePath.strippingDNSSEC(asked: strippedQueries))
         let honest = try await LoopbackServer.start(engine: h.engine)
-        defer { Task { await stripper.stop(); await honest.stop() } }
+        defer {
+            Task {
+                await stripper.stop(); await honest.stop()
+            }
+        }
         let r = try await resolver([stripper, honest])
         let answer = await r.resolve(name: name, type: .ipseckey, trace: false)
         #expect(answer.verdict == .secure)
         #expect(answer.reason?.code == .upstreamStripsDNSSEC)
         #expect(answer.reason?.message.contains(stripper.address) == true, "\(answer.reason?.message ?? "")")
-        #expect(answer.reason?.message.contains("\(honest.address) over UDP") == true, "\(answer.reason?.message ?? "")")
+        #expect(
+            answer.reason?.message.contains("\(honest.address) over UDP") == true, "\(answer.reason?.message ?? "")")
         let before = strippedQueries.count
         let next = await r.resolve(name: try DNSName("gw.ed25519.test."), type: .ipseckey, trace: false)
         #expect(next.verdict == .secure)
@@ -94,7 +105,11 @@ import Testing
         let h = try await TestHierarchy.shared()
         let a = try await LoopbackServer.start(engine: h.engine)
         let b = try await LoopbackServer.start(engine: h.engine)
-        defer { Task { await a.stop(); await b.stop() } }
+        defer {
+            Task {
+                await a.stop(); await b.stop()
+            }
+        }
         let r = try await resolver([a, b])
         let answer = await r.resolve(name: try DNSName("gw.tampered.test."), type: .ipseckey, trace: false)
         #expect(answer.verdict == .bogus)

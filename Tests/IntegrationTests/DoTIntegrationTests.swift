@@ -16,7 +16,8 @@ import Glibc
 
 /// The parsed DIR/dot.env of `Scripts/dot-unbound DIR`.
 struct DoTEnvironment: Sendable {
-    var good: String, expired: String, plain: String, clear: String, name: String, ca: String, pin: String, otherPin: String
+    var good: String, expired: String, plain: String, clear: String, name: String, ca: String, pin: String,
+        otherPin: String
 
     static func parse(file: String) throws -> DoTEnvironment {
         let text = try String(contentsOfFile: file, encoding: .utf8)
@@ -26,12 +27,15 @@ struct DoTEnvironment: Sendable {
             v[String(line[..<eq])] = String(line[line.index(after: eq)...])
         }
         func need(_ key: String) throws -> String {
-            guard let value = v[key], !value.isEmpty else { throw ProcessLaunchError(description: "\(file) has no \(key)") }
+            guard let value = v[key], !value.isEmpty else {
+                throw ProcessLaunchError(description: "\(file) has no \(key)")
+            }
             return value
         }
-        return DoTEnvironment(good: try need("DOT_GOOD"), expired: try need("DOT_EXPIRED"), plain: try need("DOT_PLAIN"),
-                              clear: try need("DOT_CLEAR"), name: try need("DOT_NAME"), ca: try need("DOT_CA"),
-                              pin: try need("DOT_PIN"), otherPin: try need("DOT_OTHER_PIN"))
+        return DoTEnvironment(
+            good: try need("DOT_GOOD"), expired: try need("DOT_EXPIRED"), plain: try need("DOT_PLAIN"),
+            clear: try need("DOT_CLEAR"), name: try need("DOT_NAME"), ca: try need("DOT_CA"),
+            pin: try need("DOT_PIN"), otherPin: try need("DOT_OTHER_PIN"))
     }
 }
 
@@ -54,9 +58,13 @@ final class ClearTextWatch {
             sin.sin_port = port.bigEndian
             inet_pton(AF_INET, host, &sin.sin_addr)
             let rc = withUnsafePointer(to: &sin) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
-            guard rc == 0 else { close(fd); throw ProcessLaunchError(description: "bind \(host):\(port): errno \(errno)") }
+            guard rc == 0 else {
+                close(fd); throw ProcessLaunchError(description: "bind \(host):\(port): errno \(errno)")
+            }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             return fd
         }
@@ -89,7 +97,9 @@ enum DoTServers {
             let fresh = Task {
                 let script = repositoryRoot.appendingPathComponent("Scripts/dot-unbound").path
                 let result = try await runProcess("/bin/bash", [script, testbed.directory], timeout: .seconds(60))
-                guard result.status == 0 else { throw ProcessLaunchError(description: "Scripts/dot-unbound failed:\n\(result)") }
+                guard result.status == 0 else {
+                    throw ProcessLaunchError(description: "Scripts/dot-unbound failed:\n\(result)")
+                }
                 return try DoTEnvironment.parse(file: testbed.directory + "/dot.env")
             }
             t = fresh
@@ -111,8 +121,10 @@ extension IntegrationTests {
         @Test("DNS over TLS (name + CA) to unbound: exit codes match the case table", arguments: TestbedCases.all)
         func dotCaseTable(_ testCase: TestbedCase) async throws {
             let (testbed, dot) = try await dot()
-            let result = try await CLI.run(["--server", "tls://\(dot.good)", "--tls-name", dot.name, "--tls-ca", dot.ca,
-                                            "--trust-anchor", testbed.anchor, testCase.name])
+            let result = try await CLI.run([
+                "--server", "tls://\(dot.good)", "--tls-name", dot.name, "--tls-ca", dot.ca,
+                "--trust-anchor", testbed.anchor, testCase.name,
+            ])
             #expect(result.status == testCase.expected.exitCode, "\(result)")
             if testCase.expected == .secure { #expect(ipseckeyRecordCount(result.stdout) > 0, "\(result)") }
         }
@@ -124,17 +136,28 @@ extension IntegrationTests {
             let watch = try ClearTextWatch(host: clearHost, port: 53)
             let base = ["--trust-anchor", testbed.anchor, "--timeout", "2", "--retries", "1", "host.sec.tb."]
 
-            let byPin = try await CLI.run(["--server", "tls://\(dot.good)", "--tls-pin", dot.otherPin, "--tls-pin", dot.pin] + base)
+            let byPin = try await CLI.run(
+                ["--server", "tls://\(dot.good)", "--tls-pin", dot.otherPin, "--tls-pin", dot.pin] + base)
             #expect(byPin.status == 0 && ipseckeyRecordCount(byPin.stdout) > 0, "\(byPin)")
             let byAddress = try await CLI.run(["--server", "tls://\(dot.good):853", "--tls-ca", dot.ca] + base)
             #expect(byAddress.status == 0, "the certificate names the address too\n\(byAddress)")
 
             let failures: [(String, [String], String)] = [
                 ("wrong pin", ["--server", "tls://\(dot.good)", "--tls-pin", dot.otherPin], "SPKI pin mismatch"),
-                ("wrong name", ["--server", "tls://\(dot.good)", "--tls-name", "wrong.test", "--tls-ca", dot.ca], "certificate name mismatch"),
+                (
+                    "wrong name", ["--server", "tls://\(dot.good)", "--tls-name", "wrong.test", "--tls-ca", dot.ca],
+                    "certificate name mismatch"
+                ),
                 ("untrusted CA", ["--server", "tls://\(dot.good)", "--tls-name", dot.name], "certificate not trusted"),
-                ("expired certificate", ["--server", "tls://\(dot.expired)", "--tls-name", dot.name, "--tls-ca", dot.ca], "certificate expired"),
-                ("plain DNS on port 853", ["--server", "tls://\(dot.plain)", "--tls-name", dot.name, "--tls-ca", dot.ca], "TLS handshake"),
+                (
+                    "expired certificate",
+                    ["--server", "tls://\(dot.expired)", "--tls-name", dot.name, "--tls-ca", dot.ca],
+                    "certificate expired"
+                ),
+                (
+                    "plain DNS on port 853",
+                    ["--server", "tls://\(dot.plain)", "--tls-name", dot.name, "--tls-ca", dot.ca], "TLS handshake"
+                ),
             ]
             for (what, options, reason) in failures {
                 let result = try await CLI.run(options + base)
@@ -144,7 +167,8 @@ extension IntegrationTests {
             }
             #expect(!watch.anythingArrived, "something arrived in clear text on \(watch.address)")
             // The watch itself works: a clear-text query to that port is seen.
-            let probe = try await runProcess("/usr/bin/dig", ["+tries=1", "+time=1", "-p", "53", "@\(clearHost)", "host.sec.tb.", "IPSECKEY"])
+            let probe = try await runProcess(
+                "/usr/bin/dig", ["+tries=1", "+time=1", "-p", "53", "@\(clearHost)", "host.sec.tb.", "IPSECKEY"])
             #expect(probe.status != 0, "nothing answers there: \(probe)")
             #expect(watch.anythingArrived, "the watch on \(watch.address) saw dig's query")
         }
@@ -153,14 +177,17 @@ extension IntegrationTests {
         func dotOneConnection() async throws {
             let (testbed, dot) = try await dot()
             let server = try UpstreamAddress(parsingTLS: "tls://\(dot.good)")
-            let upstream = try TLSUpstream(servers: [server], authentication: TLSAuthentication(name: dot.name, caFile: dot.ca),
-                                           timeout: .seconds(5), attempts: 2, logger: Logger(label: "dot"))
+            let upstream = try TLSUpstream(
+                servers: [server], authentication: TLSAuthentication(name: dot.name, caFile: dot.ca),
+                timeout: .seconds(5), attempts: 2, logger: Logger(label: "dot"))
             let anchors = try TrustAnchors.load(path: testbed.anchor)
             let resolver = Resolver(upstream: upstream, anchors: anchors, logger: Logger(label: "dot"))
             let names = (0..<60).map { "n\($0).wild.sec.tb." }
             let secure = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for name in names {
-                    group.addTask { (try? await resolver.resolveAuthenticated(name: try DNSName(name)))?.isEmpty == false }
+                    group.addTask {
+                        (try? await resolver.resolveAuthenticated(name: try DNSName(name)))?.isEmpty == false
+                    }
                 }
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
             }

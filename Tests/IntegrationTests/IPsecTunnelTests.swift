@@ -12,17 +12,23 @@ import Testing
 
     static let unavailableReason: String? = {
         if getuid() != 0 { return "the tunnel test needs root (network namespaces); skipping" }
-        let tools = ["/usr/sbin/charon-systemd", "/usr/sbin/swanctl", "/usr/bin/pki", "/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so"]
+        let tools = [
+            "/usr/sbin/charon-systemd", "/usr/sbin/swanctl", "/usr/bin/pki",
+            "/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so",
+        ]
         let missing = tools.filter { !FileManager.default.fileExists(atPath: $0) }
         if !missing.isEmpty { return "the tunnel test needs strongSwan (\(missing.joined(separator: ", "))); skipping" }
-        if !FileManager.default.fileExists(atPath: "/dev/net/tun") { return "no /dev/net/tun for kernel-libipsec; skipping" }
+        if !FileManager.default.fileExists(atPath: "/dev/net/tun") {
+            return "no /dev/net/tun for kernel-libipsec; skipping"
+        }
         return nil
     }()
 
-    @Test("IKEv2 tunnel keyed from DNSSEC-validated IPSECKEY records",
-          .enabled(if: unavailableReason == nil, Comment(rawValue: unavailableReason ?? "")))
+    @Test(
+        "IKEv2 tunnel keyed from DNSSEC-validated IPSECKEY records",
+        .enabled(if: unavailableReason == nil, Comment(rawValue: unavailableReason ?? "")))
     func tunnel() async throws {
-        _ = try await CLI.path()   // built if missing, with ipseckey-testbed beside it
+        _ = try await CLI.path()  // built if missing, with ipseckey-testbed beside it
         let r = try await runProcess("/bin/bash", [Self.script, Self.binaries], timeout: .seconds(300))
         #expect(r.status == 0, "Scripts/ipsec-tunnel-test exited \(r.status):\n\(r.stderr)")
         #expect(r.stderr.contains("tunnel up, 3/3 pings across it"))

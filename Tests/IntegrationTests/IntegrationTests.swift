@@ -10,9 +10,10 @@ import Testing
 // `Scripts/testbed cases`; every case runs through the `ipseckey-verify` binary and through the library, against
 // both resolvers, and is cross-checked with BIND's `delv`.
 
-@Suite("Loopback testbed (nsd + unbound)",
-       .enabled(if: Testbed.available, Comment(rawValue: Testbed.unavailableReason ?? "")),
-       .testbed)
+@Suite(
+    "Loopback testbed (nsd + unbound)",
+    .enabled(if: Testbed.available, Comment(rawValue: Testbed.unavailableReason ?? "")),
+    .testbed)
 struct IntegrationTests {
     private func environment() throws -> TestbedEnvironment {
         try #require(Testbed.current, "the testbed trait did not provide a running testbed")
@@ -33,11 +34,14 @@ struct IntegrationTests {
     @Test("ipseckey-verify exit code matches the case table", arguments: TestbedCases.all, Upstream.allCases)
     func cliVerdict(_ testCase: TestbedCase, _ upstream: Upstream) async throws {
         let env = try environment()
-        let result = try await CLI.run(["--server", env.address(of: upstream), "--trust-anchor", env.anchor,
-                                        testCase.name])
+        let result = try await CLI.run([
+            "--server", env.address(of: upstream), "--trust-anchor", env.anchor,
+            testCase.name,
+        ])
         #expect(!result.timedOut, "\(result)")
-        #expect(result.status == testCase.expected.exitCode,
-                "expected exit \(testCase.expected.exitCode) (\(testCase.expected.rawValue))\n\(result)")
+        #expect(
+            result.status == testCase.expected.exitCode,
+            "expected exit \(testCase.expected.exitCode) (\(testCase.expected.rawValue))\n\(result)")
         if testCase.expected == .secure {
             #expect(ipseckeyRecordCount(result.stdout) > 0, "no IPSECKEY records on stdout\n\(result)")
             let lastLine = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
@@ -61,7 +65,8 @@ struct IntegrationTests {
         case .secure:
             #expect(verdict == "secure", "\(result)")
             #expect(((object["records"] as? [Any])?.count ?? 0) > 0, "\(result)")
-        case .denial: #expect(verdict == "secure", "authenticated denial is a secure verdict with a negative kind\n\(result)")
+        case .denial:
+            #expect(verdict == "secure", "authenticated denial is a secure verdict with a negative kind\n\(result)")
         case .insecure: #expect(verdict == "insecure", "\(result)")
         case .bogus: #expect(verdict == "bogus", "\(result)")
         }
@@ -73,8 +78,12 @@ struct IntegrationTests {
     func delvAgrees(_ testCase: TestbedCase, _ upstream: Upstream) async throws {
         let env = try environment()
         let server = env.address(of: upstream)
-        let delv = try await runProcess("/usr/bin/delv", ["@\(server)", "-a", env.delvAnchor, "+root=.",
-                                                         testCase.name, testCase.type], timeout: .seconds(60))
+        let delv = try await runProcess(
+            "/usr/bin/delv",
+            [
+                "@\(server)", "-a", env.delvAnchor, "+root=.",
+                testCase.name, testCase.type,
+            ], timeout: .seconds(60))
         let theirs = DelvVerdict(output: delv.stdout + delv.stderr)
         let ours = try await CLI.run(["--server", server, "--trust-anchor", env.anchor, testCase.name])
 
@@ -98,8 +107,9 @@ struct IntegrationTests {
 
     // MARK: Library
 
-    @Test("resolveAuthenticated returns keys for secure cases",
-          arguments: TestbedCases.with(.secure), Upstream.allCases)
+    @Test(
+        "resolveAuthenticated returns keys for secure cases",
+        arguments: TestbedCases.with(.secure), Upstream.allCases)
     func librarySecure(_ testCase: TestbedCase, _ upstream: Upstream) async throws {
         let resolver = try await makeResolver(upstreams: [try environment().address(of: upstream)])
         let keys = try await resolver.resolveAuthenticated(name: try DNSName(testCase.name))
@@ -118,8 +128,9 @@ struct IntegrationTests {
         }
     }
 
-    @Test("resolveAuthenticated throws .denied / .insecure for denial and insecure cases",
-          arguments: TestbedCases.with(.denial) + TestbedCases.with(.insecure), Upstream.allCases)
+    @Test(
+        "resolveAuthenticated throws .denied / .insecure for denial and insecure cases",
+        arguments: TestbedCases.with(.denial) + TestbedCases.with(.insecure), Upstream.allCases)
     func libraryNegative(_ testCase: TestbedCase, _ upstream: Upstream) async throws {
         let resolver = try await makeResolver(upstreams: [try environment().address(of: upstream)])
         let name = try DNSName(testCase.name)
@@ -141,10 +152,15 @@ struct IntegrationTests {
         let env = try environment()
         let server = env.address(of: upstream)
         // Precondition: the answer really does not fit a 1232-octet UDP response.
-        let dig = try await runProcess("/usr/bin/dig", ["@\(server)", "big.sec.tb.", "IPSECKEY", "+dnssec",
-                                                       "+bufsize=1232", "+ignore", "+time=5", "+tries=2"])
-        #expect(dig.stdout.range(of: #";; flags:[a-z ]* tc[ ;]"#, options: .regularExpression) != nil,
-                "expected TC=1 over UDP\n\(dig)")
+        let dig = try await runProcess(
+            "/usr/bin/dig",
+            [
+                "@\(server)", "big.sec.tb.", "IPSECKEY", "+dnssec",
+                "+bufsize=1232", "+ignore", "+time=5", "+tries=2",
+            ])
+        #expect(
+            dig.stdout.range(of: #";; flags:[a-z ]* tc[ ;]"#, options: .regularExpression) != nil,
+            "expected TC=1 over UDP\n\(dig)")
 
         let udp = try await CLI.run(["--server", server, "--trust-anchor", env.anchor, "big.sec.tb."])
         #expect(udp.status == 0, "\(udp)")
@@ -165,8 +181,10 @@ struct IntegrationTests {
     func failover() async throws {
         let env = try environment()
         let start = ContinuousClock.now
-        let result = try await CLI.run(["--server", env.down, "--server", env.plain, "--timeout", "1",
-                                        "--trust-anchor", env.anchor, "host.sec.tb."])
+        let result = try await CLI.run([
+            "--server", env.down, "--server", env.plain, "--timeout", "1",
+            "--trust-anchor", env.anchor, "host.sec.tb.",
+        ])
         let elapsed = ContinuousClock.now - start
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.hasSuffix(";; secure: host.sec.tb. IPSECKEY\n"), "\(result)")
@@ -179,8 +197,10 @@ struct IntegrationTests {
 
     // MARK: Helpers
 
-    private func makeResolver(upstreams: [String], tcpOnly: Bool = false,
-                              timeout: Duration = .seconds(5)) async throws -> Resolver {
+    private func makeResolver(
+        upstreams: [String], tcpOnly: Bool = false,
+        timeout: Duration = .seconds(5)
+    ) async throws -> Resolver {
         var configuration = ResolverConfiguration()
         configuration.upstreams = try upstreams.map { try UpstreamAddress(parsing: $0) }
         configuration.trustAnchorFiles = [try environment().anchor]
@@ -206,11 +226,17 @@ enum DelvVerdict: Equatable, CustomStringConvertible {
 
     init(output: String) {
         let lines = output.split(separator: "\n")
-        if lines.contains(where: { $0.hasPrefix("; negative response, fully validated") }) { self = .denial }
-        else if lines.contains(where: { $0.hasPrefix("; fully validated") }) { self = .secure }
-        else if lines.contains(where: { $0.hasPrefix("; unsigned answer") || $0.hasPrefix("; negative response, unsigned answer") }) {
+        if lines.contains(where: { $0.hasPrefix("; negative response, fully validated") }) {
+            self = .denial
+        } else if lines.contains(where: { $0.hasPrefix("; fully validated") }) {
+            self = .secure
+        } else if lines.contains(where: {
+            $0.hasPrefix("; unsigned answer") || $0.hasPrefix("; negative response, unsigned answer")
+        }) {
             self = .insecure
-        } else { self = .failed }
+        } else {
+            self = .failed
+        }
     }
 
     init(expected: Expected) {

@@ -37,8 +37,10 @@ struct ProcessLaunchError: Error, CustomStringConvertible {
 ///
 /// Implemented with posix_spawn and a blocking waitpid on a dedicated thread, not Foundation's `Process`: its
 /// termination handler was seen never to fire with many concurrent children on Linux, hanging the whole suite.
-func runProcess(_ executable: String, _ arguments: [String],
-                timeout: Duration = .seconds(120)) async throws -> ProcessResult {
+func runProcess(
+    _ executable: String, _ arguments: [String],
+    timeout: Duration = .seconds(120)
+) async throws -> ProcessResult {
     let commandLine = ([executable] + arguments).joined(separator: " ")
     let (pid, outPath, errPath) = try spawn(executable, arguments)
     defer {
@@ -58,8 +60,9 @@ func runProcess(_ executable: String, _ arguments: [String],
         thread.start()
     }
     watchdog.cancel()
-    return ProcessResult(status: status, stdout: readText(outPath), stderr: readText(errPath),
-                         timedOut: killed.isSet, commandLine: commandLine)
+    return ProcessResult(
+        status: status, stdout: readText(outPath), stderr: readText(errPath),
+        timedOut: killed.isSet, commandLine: commandLine)
 }
 
 /// Synchronous variant (test planning, `defer`): no timeout.
@@ -70,8 +73,9 @@ func runProcessSync(_ executable: String, _ arguments: [String]) -> ProcessResul
         unlink(errPath)
     }
     let status = waitForExit(pid)
-    return ProcessResult(status: status, stdout: readText(outPath), stderr: readText(errPath), timedOut: false,
-                         commandLine: ([executable] + arguments).joined(separator: " "))
+    return ProcessResult(
+        status: status, stdout: readText(outPath), stderr: readText(errPath), timedOut: false,
+        commandLine: ([executable] + arguments).joined(separator: " "))
 }
 
 private final class KillFlag: @unchecked Sendable {
@@ -185,16 +189,21 @@ struct TestbedEnvironment: Sendable {
         for line in text.split(separator: "\n") {
             guard let eq = line.firstIndex(of: "=") else { continue }
             var value = String(line[line.index(after: eq)...])
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
+                value = String(value.dropFirst().dropLast())
+            }
             values[String(line[..<eq])] = value
         }
         func need(_ key: String) throws -> String {
-            guard let v = values[key], !v.isEmpty else { throw ProcessLaunchError(description: "\(file) has no \(key)") }
+            guard let v = values[key], !v.isEmpty else {
+                throw ProcessLaunchError(description: "\(file) has no \(key)")
+            }
             return v
         }
-        return TestbedEnvironment(directory: try need("TESTBED_DIR"), plain: try need("TESTBED_PLAIN"),
-                                  validating: try need("TESTBED_VALIDATING"), down: try need("TESTBED_DOWN"),
-                                  anchor: try need("TESTBED_ANCHOR"), delvAnchor: try need("TESTBED_DELV_ANCHOR"))
+        return TestbedEnvironment(
+            directory: try need("TESTBED_DIR"), plain: try need("TESTBED_PLAIN"),
+            validating: try need("TESTBED_VALIDATING"), down: try need("TESTBED_DOWN"),
+            anchor: try need("TESTBED_ANCHOR"), delvAnchor: try need("TESTBED_DELV_ANCHOR"))
     }
 }
 
@@ -202,12 +211,14 @@ enum Testbed {
     /// Set for the duration of the `IntegrationTests` suite by `TestbedTrait`.
     @TaskLocal static var current: TestbedEnvironment?
 
-    static let requiredTools = ["/usr/sbin/nsd", "/usr/sbin/unbound", "/usr/bin/ldns-signzone", "/usr/bin/ldns-keygen",
-                                "/usr/bin/dig", "/usr/bin/delv"]
+    static let requiredTools = [
+        "/usr/sbin/nsd", "/usr/sbin/unbound", "/usr/bin/ldns-signzone", "/usr/bin/ldns-keygen",
+        "/usr/bin/dig", "/usr/bin/delv",
+    ]
 
     /// nil if the testbed can run here; otherwise why not.
     static let unavailableReason: String? = {
-        if ProcessInfo.processInfo.environment["TESTBED_ENV"] != nil { return nil }   // an already running testbed
+        if ProcessInfo.processInfo.environment["TESTBED_ENV"] != nil { return nil }  // an already running testbed
         if getuid() != 0 { return "the nsd/unbound testbed needs root (it binds 127.53.x.x:53); skipping" }
         let missing = requiredTools.filter { !FileManager.default.isExecutableFile(atPath: $0) }
         if !missing.isEmpty { return "the nsd/unbound testbed needs \(missing.joined(separator: ", ")); skipping" }
@@ -221,8 +232,10 @@ enum Testbed {
 /// after it, whatever happened in between. With `TESTBED_ENV=DIR/testbed.env` in the environment it uses that
 /// already running testbed instead and neither starts nor stops anything.
 struct TestbedTrait: SuiteTrait, TestScoping {
-    func provideScope(for test: Test, testCase: Test.Case?,
-                      performing function: @Sendable () async throws -> Void) async throws {
+    func provideScope(
+        for test: Test, testCase: Test.Case?,
+        performing function: @Sendable () async throws -> Void
+    ) async throws {
         if let envFile = ProcessInfo.processInfo.environment["TESTBED_ENV"] {
             let env = try TestbedEnvironment.parse(file: envFile)
             try await Testbed.$current.withValue(env) { try await function() }
@@ -270,8 +283,9 @@ enum CLI {
 
     /// One build, shared by every test that needs it.
     private static let buildOnce = Task<String, any Error> {
-        let result = try await runProcess("/usr/bin/env", ["swift", "build", "--package-path", repositoryRoot.path, "--product", "ipseckey-verify"],
-                                          timeout: .seconds(1200))
+        let result = try await runProcess(
+            "/usr/bin/env", ["swift", "build", "--package-path", repositoryRoot.path, "--product", "ipseckey-verify"],
+            timeout: .seconds(1200))
         guard result.status == 0, FileManager.default.isExecutableFile(atPath: CLI.binary) else {
             throw ProcessLaunchError(description: "could not build ipseckey-verify:\n\(result)")
         }

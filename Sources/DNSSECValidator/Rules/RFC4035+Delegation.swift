@@ -9,7 +9,8 @@ enum DelegationRules {
     /// stronger digest is offered (RFC 4509 §3). The whole set is considered, in the order given.
     static func usableDS(_ ds: [DSData]) -> [DSData] {
         var usable = ds.filter {
-            VerifyingKey.supportedAlgorithms.contains($0.algorithm) && DigestAlgorithm(dsDigestType: $0.digestType) != nil
+            VerifyingKey.supportedAlgorithms.contains($0.algorithm)
+                && DigestAlgorithm(dsDigestType: $0.digestType) != nil
         }
         if usable.contains(where: { $0.digestType != 1 }) { usable.removeAll { $0.digestType == 1 } }
         return usable
@@ -18,10 +19,13 @@ enum DelegationRules {
     /// RFC 4035 §5.2 / RFC 6840 §5.2: when no DS record is usable, the zone is treated as unsigned. The reason names
     /// what was offered.
     static func unusableDSReason(_ ds: [DSData], zone: DNSName) -> Reason {
-        let algs = Set(ds.map { "\(VerifyingKey.algorithmName($0.algorithm))/digest \($0.digestType)" }).sorted().joined(separator: ", ")
+        let algs = Set(ds.map { "\(VerifyingKey.algorithmName($0.algorithm))/digest \($0.digestType)" }).sorted()
+            .joined(separator: ", ")
         let unsupportedAlg = ds.contains { !VerifyingKey.supportedAlgorithms.contains($0.algorithm) }
-        return Reason(unsupportedAlg ? .unsupportedAlgorithm : .unsupportedDigest,
-                      "the DS set of \(zone) names only algorithms or digests this validator does not implement (\(algs)): \(zone) is treated as insecure (RFC 4035 §5.2)")
+        return Reason(
+            unsupportedAlg ? .unsupportedAlgorithm : .unsupportedDigest,
+            "the DS set of \(zone) names only algorithms or digests this validator does not implement (\(algs)): \(zone) is treated as insecure (RFC 4035 §5.2)"
+        )
     }
 
     /// The keys of a DNSKEY set that a DS record (RFC 4034 §5.1.4 digest over owner and RDATA, computed by libldns's
@@ -29,8 +33,10 @@ enum DelegationRules {
     /// vouches for, over the whole of both sets. A DS is compared with a key only when key tag and algorithm agree,
     /// and each key's digest is computed at most once per digest type, so the work is bounded by the size of the
     /// sets, not their product. Keys are returned in canonical RDATA order, whatever order the upstream used.
-    static func vouchedKeys(_ keys: [DNSKEYData], zone: DNSName, ds usable: [DSData],
-                            anchored: [DNSKEYData]) -> (trusted: [DNSKEYData], revoked: [DNSKEYData]) {
+    static func vouchedKeys(
+        _ keys: [DNSKEYData], zone: DNSName, ds usable: [DSData],
+        anchored: [DNSKEYData]
+    ) -> (trusted: [DNSKEYData], revoked: [DNSKEYData]) {
         var byTag: [UInt32: [DSData]] = [:]
         for d in usable { byTag[UInt32(d.keyTag) << 8 | UInt32(d.algorithm), default: []].append(d) }
         let owner = zone.lowercased.wire
@@ -43,7 +49,7 @@ enum DelegationRules {
                 var digests: [UInt8: [UInt8]] = [:]
                 for d in candidates {
                     guard DigestAlgorithm(dsDigestType: d.digestType) != nil,
-                          let digest = digests[d.digestType]
+                        let digest = digests[d.digestType]
                             ?? DSDigest.digest(ownerWire: owner, dnskeyRDATA: rdata, digestType: d.digestType)
                     else { continue }
                     digests[d.digestType] = digest

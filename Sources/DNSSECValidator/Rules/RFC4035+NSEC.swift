@@ -31,8 +31,12 @@ extension DenialChecker {
         }
         let ce = nsecClosestEncloser(name, cover)
         if let wild = ce.wildcard {
-            if nsecMatch(wild) != nil { return .failed(Reason(.denialInvalid, "NXDOMAIN for \(name) but the wildcard \(wild) exists")) }
-            if nsecCovering(wild) == nil { return .failed(Reason(.denialMissing, "no NSEC proves that the wildcard \(wild) does not exist")) }
+            if nsecMatch(wild) != nil {
+                return .failed(Reason(.denialInvalid, "NXDOMAIN for \(name) but the wildcard \(wild) exists"))
+            }
+            if nsecCovering(wild) == nil {
+                return .failed(Reason(.denialMissing, "no NSEC proves that the wildcard \(wild) does not exist"))
+            }
         }
         return .proven
     }
@@ -58,8 +62,12 @@ extension DenialChecker {
 
     /// RFC 4035 §5.3.4: an NSEC proves that the query name of a wildcard expansion does not exist.
     func nsecWildcardAnswer(_ name: DNSName) -> DenialResult {
-        nsecMatch(name) == nil && nsecCovering(name) != nil ? .proven
-            : .failed(Reason(.wildcardProofMissing, "wildcard answer for \(name) without an NSEC proving \(name) does not exist"))
+        nsecMatch(name) == nil && nsecCovering(name) != nil
+            ? .proven
+            : .failed(
+                Reason(
+                    .wildcardProofMissing, "wildcard answer for \(name) without an NSEC proving \(name) does not exist")
+            )
     }
 
     /// A matching NSEC's bitmap decides; a covering NSEC proves the name does not exist (no cut).

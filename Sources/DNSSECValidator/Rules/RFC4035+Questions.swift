@@ -7,7 +7,10 @@ enum QuestionRules {
     /// unvalidated. Never secure: indeterminate, with a reason that says what to ask instead.
     static func unvalidatableType(_ question: Question) -> Reason? {
         guard question.type == .rrsig else { return nil }
-        return Reason(.typeNotValidatable, "RRSIG records carry no signature of their own (RFC 4035 §2.2), so an answer to \(question.name) RRSIG cannot be validated: ask for the type they cover, whose signatures are checked with it")
+        return Reason(
+            .typeNotValidatable,
+            "RRSIG records carry no signature of their own (RFC 4035 §2.2), so an answer to \(question.name) RRSIG cannot be validated: ask for the type they cover, whose signatures are checked with it"
+        )
     }
 
     /// RFC 4033 §5 with RFC 4034 §5: the DS RRset of a zone lives in (and is signed by) its parent, so a DS question
@@ -20,6 +23,9 @@ enum QuestionRules {
         }
         guard anchors.closest(to: parent) == nil else { return nil }
         let at = anchors.anchors[question.name] != nil ? " (\(question.name) itself is a trust anchor)" : ""
-        return Reason(.noTrustAnchor, "the DS RRset of \(question.name) lives in its parent zone \(parent), which no configured trust anchor covers\(at): it cannot be validated")
+        return Reason(
+            .noTrustAnchor,
+            "the DS RRset of \(question.name) lives in its parent zone \(parent), which no configured trust anchor covers\(at): it cannot be validated"
+        )
     }
 }

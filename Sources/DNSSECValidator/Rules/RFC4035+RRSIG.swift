@@ -16,7 +16,9 @@ enum RRSIGRules {
     /// Why `sig` cannot be used for the RRset `set` in `zone` at `now` (RFC 1982 serial time), or nil when its fields
     /// agree and its key may be looked up: signer is the zone and an ancestor of the owner, labels not above the
     /// owner's, validity window (with the allowed skew) containing now.
-    static func fieldFailure(_ sig: RRSIGData, over set: RRset, zone: DNSName, now: UInt32, clockSkew: UInt32?) -> Reason? {
+    static func fieldFailure(
+        _ sig: RRSIGData, over set: RRset, zone: DNSName, now: UInt32, clockSkew: UInt32?
+    ) -> Reason? {
         let what = "\(set.name) \(set.type)"
         guard sig.signerName == zone else {
             return Reason(.badSigner, "RRSIG over \(what) names signer \(sig.signerName), but the zone is \(zone)")
@@ -30,10 +32,16 @@ enum RRSIGRules {
         }
         let skew = allowedSkew(sig, configured: clockSkew)
         guard SerialTime.lessOrEqual(sig.inception, now &+ skew) else {
-            return Reason(.signatureNotYetValid, "RRSIG over \(what) by \(zone)/\(sig.algorithm)/\(sig.keyTag) is not valid before \(DNSTime.iso8601(UInt64(sig.inception))) (now \(DNSTime.iso8601(UInt64(now))), allowed skew \(skew) s)")
+            return Reason(
+                .signatureNotYetValid,
+                "RRSIG over \(what) by \(zone)/\(sig.algorithm)/\(sig.keyTag) is not valid before \(DNSTime.iso8601(UInt64(sig.inception))) (now \(DNSTime.iso8601(UInt64(now))), allowed skew \(skew) s)"
+            )
         }
         guard SerialTime.lessOrEqual(now &- skew, sig.expiration) else {
-            return Reason(.signatureExpired, "RRSIG over \(what) by \(zone)/\(sig.algorithm)/\(sig.keyTag) expired at \(DNSTime.iso8601(UInt64(sig.expiration))) (now \(DNSTime.iso8601(UInt64(now))), allowed skew \(skew) s)")
+            return Reason(
+                .signatureExpired,
+                "RRSIG over \(what) by \(zone)/\(sig.algorithm)/\(sig.keyTag) expired at \(DNSTime.iso8601(UInt64(sig.expiration))) (now \(DNSTime.iso8601(UInt64(now))), allowed skew \(skew) s)"
+            )
         }
         return nil
     }
@@ -45,7 +53,9 @@ enum RRSIGRules {
 
     /// The zone keys that may have made `sig` (key tag and algorithm agree), REVOKEd ones set apart: RFC 5011 §2.1
     /// forbids using them, and a signature by one is reported as such. `keys` come in canonical order.
-    static func candidateKeys(for sig: RRSIGData, in keys: [TrustedKey]) -> (usable: [TrustedKey], revoked: [TrustedKey]) {
+    static func candidateKeys(
+        for sig: RRSIGData, in keys: [TrustedKey]
+    ) -> (usable: [TrustedKey], revoked: [TrustedKey]) {
         let named = keys.filter { $0.tag == sig.keyTag && $0.data.algorithm == sig.algorithm }
         return (named.filter { !$0.isRevoked }, named.filter(\.isRevoked))
     }

@@ -10,7 +10,8 @@ extension DenialChecker {
         if let h = hashes.memo[name] { return h }
         guard hashes.remaining > 0 else { return [] }  // an empty hash matches and covers nothing
         hashes.remaining -= 1
-        let h = NSEC3Hash.hash(canonicalName: name.lowercased.wire, salt: p.data.salt, iterations: Int(p.data.iterations))
+        let h = NSEC3Hash.hash(
+            canonicalName: name.lowercased.wire, salt: p.data.salt, iterations: Int(p.data.iterations))
         hashes.memo[name] = h
         return h
     }
@@ -47,22 +48,30 @@ extension DenialChecker {
 
     /// RFC 5155 §8.4: closest encloser proof and a covered wildcard; §9.2: insecure in an opt-out span.
     func nsec3NameError(_ name: DNSName) -> DenialResult {
-        guard !nsec3s.isEmpty else { return .failed(Reason(.denialMissing, "NXDOMAIN for \(name) without NSEC or NSEC3 proof")) }
+        guard !nsec3s.isEmpty else {
+            return .failed(Reason(.denialMissing, "NXDOMAIN for \(name) without NSEC or NSEC3 proof"))
+        }
         guard let (ce, ncCover) = closestEncloserProof(name) else {
-            return .failed(Reason(.denialInvalid, "NSEC3 records in \(zone) do not prove a closest encloser for \(name)"))
+            return .failed(
+                Reason(.denialInvalid, "NSEC3 records in \(zone) do not prove a closest encloser for \(name)"))
         }
         guard let wild = ce.wildcard, nsec3Cover(wild) != nil else {
             return .failed(Reason(.denialMissing, "no NSEC3 proves that the wildcard *.\(ce) does not exist"))
         }
         if ncCover.data.optOut {
-            return .insecure(Reason(.optOut, "NXDOMAIN for \(name) rests on an NSEC3 opt-out span in \(zone): an unsigned delegation may exist"))
+            return .insecure(
+                Reason(
+                    .optOut,
+                    "NXDOMAIN for \(name) rests on an NSEC3 opt-out span in \(zone): an unsigned delegation may exist"))
         }
         return .proven
     }
 
     /// RFC 5155 §8.5 (matching NSEC3 without the type), §8.7 (wildcard NODATA), §8.6 (no match: opt-out), §9.2.
     func nsec3NoData(_ name: DNSName, _ type: RRType) -> DenialResult {
-        guard !nsec3s.isEmpty else { return .failed(Reason(.denialMissing, "NODATA for \(name) \(type) without NSEC or NSEC3 proof")) }
+        guard !nsec3s.isEmpty else {
+            return .failed(Reason(.denialMissing, "NODATA for \(name) \(type) without NSEC or NSEC3 proof"))
+        }
         if let m = nsec3Match(name) {
             if let r = noDataBitmapFailure(m.data.types, at: name, for: name, type) { return .failed(r) }
             return .proven
@@ -73,7 +82,11 @@ extension DenialChecker {
                 // RFC 5155 §9.2 (and §8.7): the next closer name is in an opt-out span, where an unsigned
                 // delegation may exist that the wildcard does not speak for.
                 if cover.data.optOut {
-                    return .insecure(Reason(.optOut, "wildcard NODATA for \(name) \(type) rests on an NSEC3 opt-out span in \(zone) covering \(name.suffix(labels: ce.labelCount + 1)): an unsigned delegation may exist there (RFC 5155 §9.2)"))
+                    return .insecure(
+                        Reason(
+                            .optOut,
+                            "wildcard NODATA for \(name) \(type) rests on an NSEC3 opt-out span in \(zone) covering \(name.suffix(labels: ce.labelCount + 1)): an unsigned delegation may exist there (RFC 5155 §9.2)"
+                        ))
                 }
                 return .proven
             }
@@ -81,7 +94,11 @@ extension DenialChecker {
             // which may hold unsigned delegations: nothing is proven either way.
             if cover.data.optOut {
                 let what = type == .ds ? "no DS for \(name)" : "NODATA for \(name) \(type)"
-                return .insecure(Reason(.optOut, "\(what): covered by an NSEC3 opt-out span in \(zone), where an unsigned delegation may exist (RFC 5155 §9.2)"))
+                return .insecure(
+                    Reason(
+                        .optOut,
+                        "\(what): covered by an NSEC3 opt-out span in \(zone), where an unsigned delegation may exist (RFC 5155 §9.2)"
+                    ))
             }
         }
         return .failed(Reason(.denialMissing, "no NSEC3 in \(zone) proves that \(name) has no \(type)"))
@@ -91,9 +108,14 @@ extension DenialChecker {
     func nsec3WildcardAnswer(_ name: DNSName, rrsigLabels: Int) -> DenialResult {
         let nextCloser = name.suffix(labels: rrsigLabels + 1)
         guard let cover = nsec3Cover(nextCloser) else {
-            return .failed(Reason(.wildcardProofMissing, "wildcard answer for \(name) without an NSEC3 covering the next closer name \(nextCloser)"))
+            return .failed(
+                Reason(
+                    .wildcardProofMissing,
+                    "wildcard answer for \(name) without an NSEC3 covering the next closer name \(nextCloser)"))
         }
-        if cover.data.optOut { return .insecure(Reason(.optOut, "wildcard answer for \(name) rests on an NSEC3 opt-out span")) }
+        if cover.data.optOut {
+            return .insecure(Reason(.optOut, "wildcard answer for \(name) rests on an NSEC3 opt-out span"))
+        }
         return .proven
     }
 
@@ -103,7 +125,9 @@ extension DenialChecker {
         if let m = nsec3Match(name) { return dsBitmapJudgement(m.data.types, at: name) }
         if let (_, cover) = closestEncloserProof(name) {
             if cover.data.optOut {
-                return .insecureDelegation(Reason(.optOut, "\(name) lies in an NSEC3 opt-out span of \(zone): it may be an unsigned delegation"))
+                return .insecureDelegation(
+                    Reason(
+                        .optOut, "\(name) lies in an NSEC3 opt-out span of \(zone): it may be an unsigned delegation"))
             }
             return .notACut
         }

@@ -8,13 +8,22 @@ extension DenialChecker {
     /// Insecure when the zone's NSEC3 iterations exceed `ValidatorLimits.maxNSEC3Iterations`; nil otherwise.
     func iterationCheck() -> DenialResult? {
         if !nsec3s.isEmpty && iterations > maxIterations {
-            return .insecure(Reason(.nsec3IterationsTooHigh, "NSEC3 in \(zone) uses \(iterations) iterations, above the limit of \(maxIterations) (RFC 9276): treated as insecure"))
+            return .insecure(
+                Reason(
+                    .nsec3IterationsTooHigh,
+                    "NSEC3 in \(zone) uses \(iterations) iterations, above the limit of \(maxIterations) (RFC 9276): treated as insecure"
+                ))
         }
         return nil
     }
 
     var budgetReason: Reason? {
-        hashes.remaining > 0 ? nil : Reason(.workLimit, "more than \(hashes.limit) NSEC3 hash computations for one response (ValidatorLimits.maxNSEC3HashesPerResponse, CVE-2023-50868 defence)")
+        hashes.remaining > 0
+            ? nil
+            : Reason(
+                .workLimit,
+                "more than \(hashes.limit) NSEC3 hash computations for one response (ValidatorLimits.maxNSEC3HashesPerResponse, CVE-2023-50868 defence)"
+            )
     }
 
     /// A failure caused by the spent hash budget says so.
