@@ -24,7 +24,8 @@ enum LDNSKeys {
             let offset = first != 0 ? 1 : 3
             guard exponentLength > 0, publicKey.count > offset + exponentLength else {
                 throw .malformedKey(
-                    "RSA key has \(publicKey.count) octets, too few for a \(exponentLength)-octet exponent and a modulus"
+                    "RSA key has \(publicKey.count) octets, too few for a \(exponentLength)-octet exponent and a "
+                        + "modulus"
                 )
             }
             made = publicKey.withUnsafeBufferPointer { buf -> OpaquePointer? in

@@ -83,7 +83,8 @@ public enum PublicKeyImport {
             throw .malformedKey("DSA keys are not accepted (RFC 8247 forbids DSA for IKEv2 authentication)")
         default:
             throw .malformedKey(
-                "key type \(String(cString: OBJ_nid2sn(id))) cannot be published in IPSECKEY (RSA, ECDSA P-256/P-384, Ed25519, Ed448)"
+                "key type \(String(cString: OBJ_nid2sn(id))) cannot be published in IPSECKEY (RSA, ECDSA "
+                    + "P-256/P-384, Ed25519, Ed448)"
             )
         }
     }

@@ -168,7 +168,8 @@ public enum TextEncoding {
         return head + "::" + tail
     }
 
-    /// The 16 octets of an IPv6 address (RFC 4291 §2.2 text forms, `::` and an embedded IPv4 tail); nil for anything else.
+    /// The 16 octets of an IPv6 address (RFC 4291 §2.2 text forms, `::` and an embedded IPv4 tail); nil for anything
+    /// else.
     public static func fromIPv6(_ text: String) -> [UInt8]? {
         var text = Substring(text)
         var v4tail: [UInt8] = []

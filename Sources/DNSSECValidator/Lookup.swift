@@ -157,7 +157,9 @@ extension Validator {
                     .bogus,
                     Reason(
                         .signaturesMissing,
-                        "\(set.name) \(set.type) carries no RRSIG, but \(zone) is signed and its chain of trust is secure: the zone or, more likely, the upstream resolver stripped the DNSSEC records (try another upstream)"
+                        "\(set.name) \(set.type) carries no RRSIG, but \(zone) is signed and its chain of trust is "
+                            + "secure: the zone or, more likely, the upstream resolver stripped the DNSSEC records "
+                            + "(try another upstream)"
                     ), false
                 )
             }
@@ -177,7 +179,8 @@ extension Validator {
                 .bogus,
                 Reason(
                     .badSigner,
-                    "the DS RRset of \(set.name) is signed by \(set.name) itself, but DS records live in (and are signed by) the parent zone"
+                    "the DS RRset of \(set.name) is signed by \(set.name) itself, but DS records live in (and are "
+                        + "signed by) the parent zone"
                 ), false
             )
         }
@@ -189,7 +192,8 @@ extension Validator {
                     .bogus,
                     Reason(
                         .badSigner,
-                        "RRSIG over \(set.name) \(set.type) names signer \(signer), but the chain of trust shows \(signer) is not a zone apex (its zone is \(zone))"
+                        "RRSIG over \(set.name) \(set.type) names signer \(signer), but the chain of trust shows "
+                            + "\(signer) is not a zone apex (its zone is \(zone))"
                     ), false
                 )
             }
@@ -267,7 +271,8 @@ extension Validator {
                     .bogus,
                     Reason(
                         .badSigner,
-                        "the denial for \(name) is signed by \(zone), which the chain of trust does not show as a zone apex"
+                        "the denial for \(name) is signed by \(zone), which the chain of trust does not show as a "
+                            + "zone apex"
                     )
                 )
             }

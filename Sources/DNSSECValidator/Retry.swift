@@ -42,7 +42,8 @@ extension Validator {
             reason: Reason(
                 .workLimit,
                 "the lookup of \(answer.question.name) \(answer.question.type) "
-                    + "needed more than \(limits.maxUpstreamQueriesPerLookup) upstream queries (ValidatorLimits.maxUpstreamQueriesPerLookup); "
+                    + "needed more than \(limits.maxUpstreamQueriesPerLookup) upstream queries "
+                    + "(ValidatorLimits.maxUpstreamQueriesPerLookup); "
                     + "stopped there (\(answer.reason?.message ?? "no answer"))"))
     }
 

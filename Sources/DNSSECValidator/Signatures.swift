@@ -110,14 +110,17 @@ extension Validator {
                     fail(
                         Reason(
                             .keyRevoked,
-                            "RRSIG over \(what()) is by key \(sig.keyTag)/\(VerifyingKey.algorithmName(sig.algorithm)) of \(zone), which has the REVOKE bit set (RFC 5011 §3): its signatures are not used"
+                            "RRSIG over \(what()) is by key "
+                                + "\(sig.keyTag)/\(VerifyingKey.algorithmName(sig.algorithm)) of \(zone), which has "
+                                + "the REVOKE bit set (RFC 5011 §3): its signatures are not used"
                         ));
                     continue
                 }
                 fail(
                     Reason(
                         .noMatchingKey,
-                        "RRSIG over \(what()) is by key \(sig.keyTag)/\(VerifyingKey.algorithmName(sig.algorithm)), which is not a trusted DNSKEY of \(zone)"
+                        "RRSIG over \(what()) is by key \(sig.keyTag)/\(VerifyingKey.algorithmName(sig.algorithm)), "
+                            + "which is not a trusted DNSKEY of \(zone)"
                     ));
                 continue
             }
@@ -138,12 +141,15 @@ extension Validator {
                 else {
                     let which =
                         checksHere >= ctx.limits.maxSignatureChecksPerRRset
-                        ? "\(ctx.limits.maxSignatureChecksPerRRset) signature checks for one RRset (ValidatorLimits.maxSignatureChecksPerRRset)"
-                        : "\(ctx.limits.maxSignatureChecksPerLookup) signature checks for one lookup (ValidatorLimits.maxSignatureChecksPerLookup)"
+                        ? "\(ctx.limits.maxSignatureChecksPerRRset) signature checks for one RRset "
+                            + "(ValidatorLimits.maxSignatureChecksPerRRset)"
+                        : "\(ctx.limits.maxSignatureChecksPerLookup) signature checks for one lookup "
+                            + "(ValidatorLimits.maxSignatureChecksPerLookup)"
                     return .invalid(
                         Reason(
                             .workLimit,
-                            "gave up on \(what()) after \(which): the KeyTrap limit (CVE-2023-50387) was hit\(failure.map { "; last failure: \($0.message)" } ?? "")"
+                            "gave up on \(what()) after \(which): the KeyTrap limit (CVE-2023-50387) was "
+                                + "hit\(failure.map { "; last failure: \($0.message)" } ?? "")"
                         ))
                 }
                 ctx.signatureChecks += 1

@@ -264,7 +264,8 @@ public final class Validator: Sendable {
         guard let set = RRset.group(msg.answers.filter { $0.name == zone && $0.type == .dnskey }).first else {
             let r = Reason(
                 .dnskeyMissing,
-                "\(zone) has a \(what) (\(DelegationRules.describe(usable))) but no DNSKEY RRset was returned (\(msg.rcode))"
+                "\(zone) has a \(what) (\(DelegationRules.describe(usable))) but no DNSKEY RRset was returned "
+                    + "(\(msg.rcode))"
             )
             ctx.note(zone, r, .bogus)
             return (.bogus(r), short)
@@ -281,11 +282,14 @@ public final class Validator: Sendable {
                 vouched.revoked.isEmpty
                 ? Reason(
                     .dsMismatch,
-                    "\(DelegationRules.describe(usable)) at \(zone) matches no DNSKEY of \(zone) (\(all.count) keys: \(DelegationRules.sortedCanonically(all).prefix(limits.maxSignatureChecksPerRRset * 2).map { "\($0.keyTag)/\($0.algorithm)" }.joined(separator: ", "))\(all.count > limits.maxSignatureChecksPerRRset * 2 ? ", …" : ""))"
+                    "\(DelegationRules.describe(usable)) at \(zone) matches no DNSKEY of \(zone) "
+                        + "(\(all.count) keys: \(Self.keyList(all, shown: limits.maxSignatureChecksPerRRset * 2)))"
                 )
                 : Reason(
                     .keyRevoked,
-                    "the DNSKEY of \(zone) named by the \(what) (\(vouched.revoked.map { String($0.keyTag) }.joined(separator: ", "))) has the REVOKE bit set (RFC 5011)"
+                    "the DNSKEY of \(zone) named by the \(what) "
+                        + "(\(vouched.revoked.map { String($0.keyTag) }.joined(separator: ", "))) has the REVOKE bit "
+                        + "set (RFC 5011)"
                 )
             ctx.note(zone, r, .bogus)
             return (.bogus(r), short)
@@ -302,7 +306,10 @@ public final class Validator: Sendable {
                 }
                 reason = Reason(
                     .noMatchingKey,
-                    "the \(what) of \(zone) names key\(entry.count == 1 ? "" : "s") \(entry.map(\.label).joined(separator: ", ")), present in its DNSKEY RRset, but no RRSIG over that RRset is by \(entry.count == 1 ? "it" : "one of them") (signed by \(signers.isEmpty ? "no key" : signers.joined(separator: ", ")))"
+                    "the \(what) of \(zone) names key\(entry.count == 1 ? "" : "s") "
+                        + "\(entry.map(\.label).joined(separator: ", ")), present in its DNSKEY RRset, but no RRSIG "
+                        + "over that RRset is by \(entry.count == 1 ? "it" : "one of them") (signed by "
+                        + "\(signers.isEmpty ? "no key" : signers.joined(separator: ", ")))"
                 )
             }
             ctx.note(zone, reason, .bogus)
@@ -333,7 +340,8 @@ public final class Validator: Sendable {
             return .indeterminate(
                 Reason(
                     .workLimit,
-                    "\(target) lies \(names.count) labels below the trust anchor, above the limit of \(limits.maxWalkLabels)"
+                    "\(target) lies \(names.count) labels below the trust anchor, above the limit of "
+                        + "\(limits.maxWalkLabels)"
                 ))
         }
         // Resume from the deepest cached zone on the path.
@@ -389,6 +397,12 @@ public final class Validator: Sendable {
         case unavailable(Reason)
     }
 
+    /// "tag/algorithm" of the first `shown` keys in canonical order, with "…" when there are more.
+    static func keyList(_ keys: [DNSKEYData], shown: Int) -> String {
+        let listed = DelegationRules.sortedCanonically(keys).prefix(shown).map { "\($0.keyTag)/\($0.algorithm)" }
+        return listed.joined(separator: ", ") + (keys.count > shown ? ", …" : "")
+    }
+
     /// RFC 4035 §5.3.1 below the signer: the RRset owned by `owner` and signed by `signer` must not lie in a zone
     /// below the signer. The names strictly below `signer` down to `home` (the owner's parent, or a wildcard's
     /// closest encloser) are checked for a hidden cut with DS questions answered by the signer's zone. A proven cut
@@ -415,7 +429,8 @@ public final class Validator: Sendable {
                         .bogus,
                         Reason(
                             .badSigner,
-                            "RRSIG over \(what) is by \(signer), but \(z) is a signed zone below it that holds the name (RFC 4035 §5.3.1)"
+                            "RRSIG over \(what) is by \(signer), but \(z) is a signed zone below it that holds the "
+                                + "name (RFC 4035 §5.3.1)"
                         )
                     )
                 case .unproven(.insecure, let r):
@@ -423,7 +438,8 @@ public final class Validator: Sendable {
                         .bogus,
                         Reason(
                             .badSigner,
-                            "RRSIG over \(what) is by \(signer), but the name lies in a separate, unsigned zone: \(r.message)"
+                            "RRSIG over \(what) is by \(signer), but the name lies in a separate, unsigned zone: "
+                                + "\(r.message)"
                         )
                     )
                 case .unproven(.bogus, let r): return (.bogus, r)
@@ -446,7 +462,8 @@ public final class Validator: Sendable {
                         .bogus,
                         Reason(
                             .badSigner,
-                            "RRSIG over \(what) is by \(signer), but \(z) is a signed zone below it that holds the name (RFC 4035 §5.3.1)"
+                            "RRSIG over \(what) is by \(signer), but \(z) is a signed zone below it that holds the "
+                                + "name (RFC 4035 §5.3.1)"
                         )
                     )
                 case .unproven(.insecure, let r):
@@ -454,7 +471,8 @@ public final class Validator: Sendable {
                         .bogus,
                         Reason(
                             .badSigner,
-                            "RRSIG over \(what) is by \(signer), but the name lies in a separate, unsigned zone: \(r.message)"
+                            "RRSIG over \(what) is by \(signer), but the name lies in a separate, unsigned zone: "
+                                + "\(r.message)"
                         )
                     )
                 case .unproven(.bogus, let r): return (.bogus, r)
@@ -463,7 +481,8 @@ public final class Validator: Sendable {
                         .bogus,
                         Reason(
                             .badSigner,
-                            "RRSIG over \(what) is by \(signer), but \(signer) proves a delegation to \(n) below it (its DNSKEY set could not be had: \(r.message))"
+                            "RRSIG over \(what) is by \(signer), but \(signer) proves a delegation to \(n) below it "
+                                + "(its DNSKEY set could not be had: \(r.message))"
                         )
                     )
                 }

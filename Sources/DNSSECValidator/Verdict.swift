@@ -114,20 +114,25 @@ public enum TraceEvent: Sendable, Hashable {
         switch self {
         case let .keysTrusted(zone, keys, tag, alg, by, until):
             return
-                "DNSKEY RRset of \(zone) (\(keys) keys) is signed by key \(tag)/\(VerifyingKey.algorithmName(alg)), which matches the \(by); valid until \(DNSTime.iso8601(UInt64(until)))"
+                "DNSKEY RRset of \(zone) (\(keys) keys) is signed by key \(tag)/\(VerifyingKey.algorithmName(alg)), "
+                + "which matches the \(by); valid until \(DNSTime.iso8601(UInt64(until)))"
         case let .dsVerified(owner, parent, records, tag):
             return "DS RRset of \(owner) (\(records.joined(separator: ", "))) is signed by \(parent) key \(tag)"
         case let .rrset(owner, type, records, wildcard, reason):
-            return
-                "\(type) RRset of \(owner) (\(records) record\(records == 1 ? "" : "s")): \(reason?.message ?? "signature verified")\(wildcard ? " (wildcard expansion, non-existence of the name proven)" : "")"
+            let plural = records == 1 ? "" : "s"
+            let how = reason?.message ?? "signature verified"
+            let expansion = wildcard ? " (wildcard expansion, non-existence of the name proven)" : ""
+            return "\(type) RRset of \(owner) (\(records) record\(plural)): \(how)\(expansion)"
         case let .link(type, owner, target, reason):
             return "\(type) \(owner) → \(target): \(reason?.message ?? "signature verified")"
         case let .cutCheckUnavailable(name, signer, rrset, why):
             return
-                "could not check whether \(name) is a zone cut below \(signer) (\(why.message)); the RRSIG's signer \(signer) stands as the zone of \(rrset)"
+                "could not check whether \(name) is a zone cut below \(signer) (\(why.message)); the RRSIG's signer "
+                + "\(signer) stands as the zone of \(rrset)"
         case let .cutCheckTooDeep(home, signer, labels, limit):
             return
-                "\(home) lies \(labels) labels below \(signer), above the walk limit of \(limit) (ValidatorLimits.maxWalkLabels): not checked for zone cuts below the signer"
+                "\(home) lies \(labels) labels below \(signer), above the walk limit of \(limit) "
+                + "(ValidatorLimits.maxWalkLabels): not checked for zone cuts below the signer"
         case let .unsignedDenial(_, what):
             return "unsigned answer: \(what) (insecure)"
         case let .decided(r): return r.message

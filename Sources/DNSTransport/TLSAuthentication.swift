@@ -82,7 +82,8 @@ public struct TLSAuthentication: Sendable, Hashable {
             let bare = name.hasSuffix(".") ? String(name.dropLast()) : name
             if (try? SocketAddress(ipAddress: bare, port: 0)) != nil {
                 throw TLSConfigurationError(
-                    "authentication name '\(name)' is an IP address; the certificate is checked against the server's address without one"
+                    "authentication name '\(name)' is an IP address; the certificate is checked against the server's "
+                        + "address without one"
                 )
             }
             let labels = bare.split(separator: ".", omittingEmptySubsequences: false)

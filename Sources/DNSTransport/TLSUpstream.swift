@@ -535,11 +535,13 @@ extension VerificationNotes {
         let now = time(nil)
         if certificate.notValidAfter < now {
             return
-                "certificate expired: a certificate of the server's chain was valid until \(isoTime(certificate.notValidAfter))"
+                "certificate expired: a certificate of the server's chain was valid until "
+                + "\(isoTime(certificate.notValidAfter))"
         }
         if certificate.notValidBefore > now {
             return
-                "certificate not yet valid: a certificate of the server's chain is valid from \(isoTime(certificate.notValidBefore))"
+                "certificate not yet valid: a certificate of the server's chain is valid from "
+                + "\(isoTime(certificate.notValidBefore))"
         }
         return "certificate not trusted: the server's certificate does not chain to a trusted CA"
     }
@@ -615,7 +617,8 @@ final class DoTFrameHandler: ChannelInboundHandler {
                     fail(
                         context,
                         .tls(
-                            "\(server): certificate name mismatch: the certificate does not name \(name) (it names \(has))"
+                            "\(server): certificate name mismatch: the certificate does not name \(name) (it names "
+                                + "\(has))"
                         ))
                     return
                 }
@@ -632,7 +635,9 @@ final class DoTFrameHandler: ChannelInboundHandler {
                     fail(
                         context,
                         .tls(
-                            "\(server): SPKI pin mismatch: the server's key is \(pin), not one of the \(authentication.pins.count) configured pin\(authentication.pins.count == 1 ? "" : "s")"
+                            "\(server): SPKI pin mismatch: the server's key is \(pin), not one of the "
+                                + "\(authentication.pins.count) configured "
+                                + "pin\(authentication.pins.count == 1 ? "" : "s")"
                         ))
                     return
                 }
@@ -713,7 +718,8 @@ final class DoTFrameHandler: ChannelInboundHandler {
                 return .tls("\(server): certificate name mismatch: the certificate does not name \(name)")
             }
             return .tls(
-                "\(server): certificate name mismatch: the certificate does not name the address \(server.host) (give the name with --tls-name)"
+                "\(server): certificate name mismatch: the certificate does not name the address \(server.host) "
+                    + "(give the name with --tls-name)"
             )
         }
         if let sslError = error as? NIOSSLError {

@@ -27,12 +27,13 @@ public struct TestHierarchy: Sendable {
     /// The anchor in IANA's RFC 7958 XML format.
     public var anchorXML: String {
         var s =
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<TrustAnchor id=\"TEST\" source=\"ipseckey-testbed\">\n<Zone>.</Zone>\n"
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<TrustAnchor id=\"TEST\" "
+            + "source=\"ipseckey-testbed\">\n<Zone>.</Zone>\n"
         for ds in rootDS {
             guard case .ds(let d)? = try? ds.parsed() else { continue }
             s += "<KeyDigest id=\"test-\(d.keyTag)\" validFrom=\"2000-01-01T00:00:00+00:00\">\n"
-            s +=
-                "<KeyTag>\(d.keyTag)</KeyTag>\n<Algorithm>\(d.algorithm)</Algorithm>\n<DigestType>\(d.digestType)</DigestType>\n"
+            s += "<KeyTag>\(d.keyTag)</KeyTag>\n<Algorithm>\(d.algorithm)</Algorithm>\n"
+            s += "<DigestType>\(d.digestType)</DigestType>\n"
             s += "<Digest>\(TextEncoding.hex(d.digest, uppercase: true))</Digest>\n</KeyDigest>\n"
         }
         return s + "</TrustAnchor>\n"
@@ -199,7 +200,8 @@ struct Builder {
         // Wildcard and deep names whose DS questions below the signer the upstream refuses.
         var refuse = secure("refuse-ds.test.", 13)
         refuse.text =
-            "*.wild IN IPSECKEY 10 1 4 192.0.2.38 \(b64(ed25519Key))\ngw.a.b IN IPSECKEY 10 1 4 192.0.2.38 \(b64(ed25519Key))\n"
+            "*.wild IN IPSECKEY 10 1 4 192.0.2.38 \(b64(ed25519Key))\ngw.a.b IN IPSECKEY 10 1 4 192.0.2.38 "
+            + "\(b64(ed25519Key))\n"
         refuse.refuseDS = ["wild.refuse-ds.test.", "b.refuse-ds.test.", "a.b.refuse-ds.test."]
         // 40 honest keys served in random order; a DS set of 40 whose only usable record is the last.
         var manyKeys = secure("manykeys.test.", 13); manyKeys.extraZSKs = 38; manyKeys.shuffleKeys = true

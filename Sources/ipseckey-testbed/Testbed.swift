@@ -19,12 +19,14 @@ struct Testbed: AsyncParsableCommand {
         @Option(help: "Hold every answer this many milliseconds (a distant resolver).") var delayMs = 0
         @Option(
             help: ArgumentHelp(
-                "Publish an IPSECKEY record (RDATA in presentation form, e.g. from `ipseckey-verify record --rdata`) at NAME, signed with the rest (repeatable).",
+                "Publish an IPSECKEY record (RDATA in presentation form, e.g. from `ipseckey-verify record --rdata`) "
+                    + "at NAME, signed with the rest (repeatable).",
                 valueName: "NAME=RDATA"))
         var ipseckey: [String] = []
         @Option(
             help: ArgumentHelp(
-                "Zone-file lines with absolute owner names, each added to the zone that holds it and signed with it (repeatable).",
+                "Zone-file lines with absolute owner names, each added to the zone that holds it and signed with it "
+                    + "(repeatable).",
                 valueName: "FILE"))
         var zoneExtra: [String] = []
         @Option(

@@ -39,7 +39,8 @@ struct IPSecKeyVerify: AsyncParsableCommand {
               ipseckey-verify --type DNSKEY --trace example.net.
               ipseckey-verify --trust-anchor my-island.ds --validation-time 20261101000000 gw.island.example
               ipseckey-verify --batch names.txt --concurrency 64 --json
-              ipseckey-verify --write-pubkey /etc/swanctl/pubkey --format swanctl --expect-gateway 192.0.2.38 gw.example.net
+              ipseckey-verify --write-pubkey /etc/swanctl/pubkey --format swanctl --expect-gateway 192.0.2.38 \
+              gw.example.net
               ipseckey-verify record --help                 # from a PEM public key to the IPSECKEY record
               ipseckey-verify record --precedence 10 --gateway 192.0.2.38 --name gw.example.net. key.pem
             """,
@@ -78,7 +79,8 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Upstream resolver as HOST[:PORT], IPv6 as [ADDR]:PORT, or tls://HOST[:PORT] for DNS over TLS (port 853 by default) (repeatable; default: /etc/resolv.conf).",
+            "Upstream resolver as HOST[:PORT], IPv6 as [ADDR]:PORT, or tls://HOST[:PORT] for DNS over TLS (port 853 "
+                + "by default) (repeatable; default: /etc/resolv.conf).",
             valueName: "HOST[:PORT]"))
     var server: [String] = []
 
@@ -104,7 +106,8 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Trust-anchor file: DS/DNSKEY zone-file lines or RFC 7958 XML (repeatable; default: the bundled root anchors).",
+            "Trust-anchor file: DS/DNSKEY zone-file lines or RFC 7958 XML (repeatable; default: the bundled root "
+                + "anchors).",
             valueName: "FILE"))
     var trustAnchor: [String] = []
 
@@ -137,7 +140,9 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Retries after the first try of each query: 0 asks each upstream once, N asks every upstream up to N+1 times (default: resolv.conf's attempts - 1, else 1). Separate from the re-asking of answers that fail validation (Docs/Security.md).",
+            "Retries after the first try of each query: 0 asks each upstream once, N asks every upstream up to N+1 "
+                + "times (default: resolv.conf's attempts - 1, else 1). Separate from the re-asking of answers that "
+                + "fail validation (Docs/Security.md).",
             valueName: "N"))
     var retries: Int?
 
@@ -153,7 +158,8 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Output format: text, pem, libreswan (rightrsasigkey=/rightecdsakey= lines), swanctl (a remote section naming the files of --write-pubkey) or json.",
+            "Output format: text, pem, libreswan (rightrsasigkey=/rightecdsakey= lines), swanctl (a remote section "
+                + "naming the files of --write-pubkey) or json.",
             valueName: "FORMAT"))
     var format: OutputFormat?
 
@@ -163,7 +169,8 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Read names/addresses from FILE, one per line ('-' for stdin); results in input order, a progress bar on a terminal.",
+            "Read names/addresses from FILE, one per line ('-' for stdin); results in input order, a progress bar on "
+                + "a terminal.",
             valueName: "FILE"))
     var batch: String?
 
@@ -173,7 +180,8 @@ struct IPSecKeyVerify: AsyncParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "On a secure answer, write each exportable key to DIR as OWNER.pPRECEDENCE.POSITION.pem (atomically, mode 0644); on any other verdict write nothing.",
+            "On a secure answer, write each exportable key to DIR as OWNER.pPRECEDENCE.POSITION.pem (atomically, "
+                + "mode 0644); on any other verdict write nothing.",
             valueName: "DIR"))
     var writePubkey: String?
 
@@ -186,9 +194,9 @@ struct IPSecKeyVerify: AsyncParsableCommand {
 
     @Flag(
         name: .long,
-        help:
-            "Keep running: re-validate each name before its TTL or signatures run out and keep the files of --write-pubkey current (Docs/IPsec.md)."
-    )
+        help: ArgumentHelp(
+            "Keep running: re-validate each name before its TTL or signatures run out and keep the files of "
+                + "--write-pubkey current (Docs/IPsec.md)."))
     var watch = false
 
     @Option(

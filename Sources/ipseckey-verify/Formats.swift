@@ -18,7 +18,8 @@ enum DaemonFormats {
         let usable = o.delivered.filter { $0.pem != nil }
         if usable.count > 1 {
             r.stderr +=
-                "ipseckey-verify: \(o.target): \(usable.count) keys; each is labelled, pick one with --expect-gateway or use the files of --write-pubkey\n"
+                "ipseckey-verify: \(o.target): \(usable.count) keys; each is labelled, pick one with "
+                + "--expect-gateway or use the files of --write-pubkey\n"
         }
         let verdict = "secure: \(a.finalName) \(a.question.type)\(a.wildcard ? " (wildcard)" : "")"
         switch format {

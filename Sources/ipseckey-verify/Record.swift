@@ -10,11 +10,13 @@ struct RecordCommand: ParsableCommand {
         discussion: """
             RSA keys become algorithm 2 (RFC 3110 form), ECDSA P-256/P-384 algorithm 3 (RFC 8005), Ed25519/Ed448
             algorithm 4 (RFC 9373). The gateway type follows from --gateway: an IPv4 address (1), an IPv6 address (2), a
-            domain name (3) or '.' for none (0). Keys an IPsec peer must not use (DSA, RSA under 2048 bits, other curves)
+            domain name (3) or '.' for none (0). Keys an IPsec peer must not use (DSA, RSA under 2048 bits, other \
+            curves)
             are refused with the reason (exit 65); an unreadable file exits 66.
 
             EXAMPLE
-              ipseckey-verify record --precedence 10 --gateway 192.0.2.38 --name gw.example.net. /etc/swanctl/pubkey/me.pem
+              ipseckey-verify record --precedence 10 --gateway 192.0.2.38 --name gw.example.net. \
+              /etc/swanctl/pubkey/me.pem
             """)
 
     @Option(help: ArgumentHelp("Precedence, 0–255 (lower is preferred).", valueName: "P"))

@@ -105,7 +105,8 @@ struct WatchPolicy: Sendable {
             return Step(
                 state: state, action: .remove,
                 transition:
-                    "\(reason.map { "not validated (\($0)); " } ?? "")the signatures that proved the keys expired: key files removed"
+                    "\(reason.map { "not validated (\($0)); " } ?? "")the signatures that proved the keys expired: "
+                    + "key files removed"
             )
         }
         let remaining = expires &- now

@@ -15,7 +15,8 @@ import Testing
         let key = try #require(
             Data(
                 base64Encoded: """
-                    AQOeiiR0GOMYkDshWoSKz9XzfwJr1AYtsmx3TGkJaNXVbfi/2pHm822aJ5iI9BMzNXxeYCmZDRD99WYwYqUSdjMmmAphXdvxegXd/M5+\
+                    AQOeiiR0GOMYkDshWoSKz9XzfwJr1AYtsmx3TGkJaNXVbfi/2pHm822aJ5iI9BMzNXxeYCmZDRD99WYwYqUSdjMmmA\
+                    phXdvxegXd/M5+\
                     X7OrzKBaMbCVdFLUUh6DhweJBjEVv5f2wwjM9XzcnOf+EPbtG9DMBmADjFDc2w/rljwvFw==
                     """))
         let rdata: [UInt8] = [0x01, 0x00, 3, 5] + Array(key)

@@ -75,4 +75,23 @@ import Testing
         }
         #expect(block.contains("\"IPSecKeyResolver\""))
     }
+
+    /// Style (issue 14): no line of Sources, Tests or Examples longer than 120 characters; swift-format (run by
+    /// Scripts/test) checks the rest of the layout but cannot break a long string literal.
+    @Test func noLineLongerThan120Characters() throws {
+        let root = Self.sources.deletingLastPathComponent()
+        var long: [String] = []
+        for top in ["Sources", "Tests", "Examples"] {
+            let dir = root.appendingPathComponent(top)
+            guard let files = FileManager.default.enumerator(atPath: dir.path) else { continue }
+            for case let file as String in files where file.hasSuffix(".swift") {
+                let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
+                for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+                where line.count > 120 {
+                    long.append("\(top)/\(file):\(n + 1) (\(line.count))")
+                }
+            }
+        }
+        #expect(long.isEmpty, "\(long)")
+    }
 }

@@ -40,7 +40,8 @@ enum Samples {
                 .rrsig(
                     RRSIGData(
                         typeCovered: .a, algorithm: 13, labels: 3, originalTTL: 300, expiration: 1793491200,
-                        inception: 1790812800, keyTag: 12345, signerName: apex, signature: (0..<64).map { UInt8($0) }))),
+                        inception: 1790812800, keyTag: 12345, signerName: apex,
+                        signature: (0..<64).map { UInt8($0) }))),
             ResourceRecord(
                 name: www, ttl: 300,
                 .nsec(

@@ -31,7 +31,8 @@ import Testing
 
     func n(_ s: String) throws -> DNSName { try DNSName(s) }
 
-    /// RFC 5155 §9.2 on every path: NXDOMAIN, NODATA, wildcard NODATA, DS NODATA, the walk's DS absence, wildcard answer.
+    /// RFC 5155 §9.2 on every path: NXDOMAIN, NODATA, wildcard NODATA, DS NODATA, the walk's DS absence, wildcard
+    /// answer.
     @Test func optOutMakesEveryNSEC3ProofInsecure() throws {
         let z = try zone(.nsec3(iterations: 0, salt: [], optOut: true))
         let p = Proofs(zone: z)
@@ -85,7 +86,8 @@ import Testing
         #expect(checker(z, p.noData(host)).noData(host, .a) != .proven)
     }
 
-    /// RFC 9276 §3.2: above the iteration limit every NSEC3 proof is insecure, and the walk sees an unsigned delegation.
+    /// RFC 9276 §3.2: above the iteration limit every NSEC3 proof is insecure, and the walk sees an unsigned
+    /// delegation.
     @Test func iterationsAboveTheLimitAreInsecure() throws {
         let z = try zone(.nsec3(iterations: 20, salt: [], optOut: false))
         let p = Proofs(zone: z)

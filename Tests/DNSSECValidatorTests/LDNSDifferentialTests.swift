@@ -46,7 +46,8 @@ import Testing
     struct Tally: CustomStringConvertible {
         var agreeValid = 0, agreeInvalid = 0, unreadable = 0, disagreements: [String] = []
         var description: String {
-            "\(agreeValid) valid, \(agreeInvalid) invalid, \(unreadable) unreadable to ldns (and invalid to us), \(disagreements.count) disagreements"
+            "\(agreeValid) valid, \(agreeInvalid) invalid, \(unreadable) unreadable to ldns (and invalid to us), "
+                + "\(disagreements.count) disagreements"
         }
     }
 

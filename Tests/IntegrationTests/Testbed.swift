@@ -24,7 +24,8 @@ struct ProcessResult: Sendable, CustomStringConvertible {
     var commandLine: String
 
     var description: String {
-        "$ \(commandLine)\nexit \(status)\(timedOut ? " (killed after timeout)" : "")\n--- stdout\n\(stdout)--- stderr\n\(stderr)"
+        "$ \(commandLine)\nexit \(status)\(timedOut ? " (killed after timeout)" : "")\n--- stdout\n\(stdout)--- "
+            + "stderr\n\(stderr)"
     }
 }
 

@@ -24,7 +24,8 @@ enum DelegationRules {
         let unsupportedAlg = ds.contains { !VerifyingKey.supportedAlgorithms.contains($0.algorithm) }
         return Reason(
             unsupportedAlg ? .unsupportedAlgorithm : .unsupportedDigest,
-            "the DS set of \(zone) names only algorithms or digests this validator does not implement (\(algs)): \(zone) is treated as insecure (RFC 4035 §5.2)"
+            "the DS set of \(zone) names only algorithms or digests this validator does not implement (\(algs)): "
+                + "\(zone) is treated as insecure (RFC 4035 §5.2)"
         )
     }
 

@@ -9,7 +9,8 @@ enum QuestionRules {
         guard question.type == .rrsig else { return nil }
         return Reason(
             .typeNotValidatable,
-            "RRSIG records carry no signature of their own (RFC 4035 §2.2), so an answer to \(question.name) RRSIG cannot be validated: ask for the type they cover, whose signatures are checked with it"
+            "RRSIG records carry no signature of their own (RFC 4035 §2.2), so an answer to \(question.name) RRSIG "
+                + "cannot be validated: ask for the type they cover, whose signatures are checked with it"
         )
     }
 
@@ -25,7 +26,8 @@ enum QuestionRules {
         let at = anchors.anchors[question.name] != nil ? " (\(question.name) itself is a trust anchor)" : ""
         return Reason(
             .noTrustAnchor,
-            "the DS RRset of \(question.name) lives in its parent zone \(parent), which no configured trust anchor covers\(at): it cannot be validated"
+            "the DS RRset of \(question.name) lives in its parent zone \(parent), which no configured trust anchor "
+                + "covers\(at): it cannot be validated"
         )
     }
 }

@@ -34,13 +34,17 @@ enum RRSIGRules {
         guard SerialTime.lessOrEqual(sig.inception, now &+ skew) else {
             return Reason(
                 .signatureNotYetValid,
-                "RRSIG over \(what) by \(zone)/\(sig.algorithm)/\(sig.keyTag) is not valid before \(DNSTime.iso8601(UInt64(sig.inception))) (now \(DNSTime.iso8601(UInt64(now))), allowed skew \(skew) s)"
+                "RRSIG over \(what) by \(zone)/\(sig.algorithm)/\(sig.keyTag) is not valid before "
+                    + "\(DNSTime.iso8601(UInt64(sig.inception))) (now \(DNSTime.iso8601(UInt64(now))), allowed skew "
+                    + "\(skew) s)"
             )
         }
         guard SerialTime.lessOrEqual(now &- skew, sig.expiration) else {
             return Reason(
                 .signatureExpired,
-                "RRSIG over \(what) by \(zone)/\(sig.algorithm)/\(sig.keyTag) expired at \(DNSTime.iso8601(UInt64(sig.expiration))) (now \(DNSTime.iso8601(UInt64(now))), allowed skew \(skew) s)"
+                "RRSIG over \(what) by \(zone)/\(sig.algorithm)/\(sig.keyTag) expired at "
+                    + "\(DNSTime.iso8601(UInt64(sig.expiration))) (now \(DNSTime.iso8601(UInt64(now))), allowed skew "
+                    + "\(skew) s)"
             )
         }
         return nil

@@ -85,7 +85,9 @@ extension DenialChecker {
                     return .insecure(
                         Reason(
                             .optOut,
-                            "wildcard NODATA for \(name) \(type) rests on an NSEC3 opt-out span in \(zone) covering \(name.suffix(labels: ce.labelCount + 1)): an unsigned delegation may exist there (RFC 5155 §9.2)"
+                            "wildcard NODATA for \(name) \(type) rests on an NSEC3 opt-out span in \(zone) covering "
+                                + "\(name.suffix(labels: ce.labelCount + 1)): an unsigned delegation may exist there "
+                                + "(RFC 5155 §9.2)"
                         ))
                 }
                 return .proven
@@ -97,7 +99,8 @@ extension DenialChecker {
                 return .insecure(
                     Reason(
                         .optOut,
-                        "\(what): covered by an NSEC3 opt-out span in \(zone), where an unsigned delegation may exist (RFC 5155 §9.2)"
+                        "\(what): covered by an NSEC3 opt-out span in \(zone), where an unsigned delegation may "
+                            + "exist (RFC 5155 §9.2)"
                     ))
             }
         }

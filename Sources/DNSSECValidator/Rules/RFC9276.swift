@@ -11,7 +11,8 @@ extension DenialChecker {
             return .insecure(
                 Reason(
                     .nsec3IterationsTooHigh,
-                    "NSEC3 in \(zone) uses \(iterations) iterations, above the limit of \(maxIterations) (RFC 9276): treated as insecure"
+                    "NSEC3 in \(zone) uses \(iterations) iterations, above the limit of \(maxIterations) (RFC 9276): "
+                        + "treated as insecure"
                 ))
         }
         return nil
@@ -22,7 +23,8 @@ extension DenialChecker {
             ? nil
             : Reason(
                 .workLimit,
-                "more than \(hashes.limit) NSEC3 hash computations for one response (ValidatorLimits.maxNSEC3HashesPerResponse, CVE-2023-50868 defence)"
+                "more than \(hashes.limit) NSEC3 hash computations for one response "
+                    + "(ValidatorLimits.maxNSEC3HashesPerResponse, CVE-2023-50868 defence)"
             )
     }
 
