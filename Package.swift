@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "DNSCryptoTests", dependencies: ["DNSCrypto"]),
         .testTarget(name: "DNSTransportTests", dependencies: ["DNSTransport", "DNSModel", "DNSSECValidator", "TestAuthority",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl")]),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "DNSSECValidatorTests", dependencies: ["DNSSECValidator", "DNSModel", "DNSCrypto", "DNSTransport", "TestAuthority"]),
         .testTarget(name: "IPSecKeyResolverTests", dependencies: ["IPSecKeyResolver", "DNSModel", "DNSCrypto", "DNSSECValidator", "DNSTransport", "TestAuthority",
             .product(name: "Logging", package: "swift-log")]),

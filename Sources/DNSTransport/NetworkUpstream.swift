@@ -23,7 +23,7 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
     public let tcpOnly: Bool
     public let payloadSize: UInt16
     private let logger: Logger
-    private let group: MultiThreadedEventLoopGroup
+    private let group: any EventLoopGroup
     private let dropped = Atomic<Int>(0)
     private let slots: AsyncSemaphore
     /// The servers in order of preference: `servers`, with any demoted for stripping DNSSEC moved to the back.
@@ -36,8 +36,10 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
     public init(
         servers: [UpstreamAddress], timeout: Duration = .seconds(2), attempts: Int = 2, tcpOnly: Bool = false,
         payloadSize: UInt16 = EDNS.defaultPayloadSize, maxInFlight: Int = 256, cookies: Bool = true,
-        logger: Logger
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
     ) {
+        // `group`: where the sockets live (default NIO's process-wide singleton); a caller's own group must stay up
+        // as long as this upstream is used.
         self.cookies = cookies ? CookieJar() : nil
         self.maxInFlight = max(1, maxInFlight)
         self.slots = AsyncSemaphore(max(1, maxInFlight))
@@ -48,14 +50,14 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
         self.tcpOnly = tcpOnly
         self.payloadSize = max(512, payloadSize)
         self.logger = logger
-        self.group = MultiThreadedEventLoopGroup.singleton
+        self.group = group
     }
 
     /// Responses that arrived but did not match a pending query (wrong source, ID, question, QR, or undecodable).
     public var droppedResponses: Int { dropped.load(ordering: .relaxed) }
 
-    /// Nothing to release: the event loop group is NIO's process-wide singleton and every query closes its own
-    /// channel. Kept so callers can shut down every upstream the same way.
+    /// Nothing to release: the event loop group (NIO's process-wide singleton unless one was given) belongs to
+    /// the caller and every query closes its own channel. Kept so callers can shut down every upstream the same way.
     public func shutdown() async {}
 
     public func query(_ question: Question) async throws(TransportError) -> Message {

@@ -36,7 +36,8 @@ public final class TLSUpstream: DNSUpstream, Sendable {
     /// - Throws: a bad authentication name, an unreadable CA file, a CA file OpenSSL cannot load.
     public init(
         servers: [UpstreamAddress], authentication: TLSAuthentication, timeout: Duration = .seconds(2),
-        attempts: Int = 2, idleTimeout: Duration = .seconds(10), logger: Logger
+        attempts: Int = 2, idleTimeout: Duration = .seconds(10),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
     ) throws(TLSConfigurationError) {
         try authentication.check()
         var configuration = TLSConfiguration.makeClientConfiguration()
@@ -65,7 +66,6 @@ public final class TLSUpstream: DNSUpstream, Sendable {
         self.timeout = timeout
         self.attempts = max(1, attempts)
         self.logger = logger
-        let group = MultiThreadedEventLoopGroup.singleton
         var connections: [UpstreamAddress: DoTConnection] = [:]
         for server in servers where connections[server] == nil {
             connections[server] = DoTConnection(
