@@ -17,10 +17,15 @@ import Synchronization
 /// TC=1 gets its own `timeout`). Nothing blocks a thread: all I/O runs on NIO event loops and is awaited through
 /// futures; every channel is closed on every path before `query` returns.
 public final class NetworkUpstream: DNSUpstream, Sendable {
+    /// The upstream resolvers, in the order given (see `plan(route:)` for the order a route tries them).
     public let servers: [UpstreamAddress]
+    /// How long one exchange (one UDP or TCP query to one server) may wait for its answer.
     public let timeout: Duration
+    /// Rounds over all servers per query before giving up (`--retries N` + 1).
     public let attempts: Int
+    /// Ask over TCP only (`--tcp`), never UDP.
     public let tcpOnly: Bool
+    /// The EDNS(0) UDP payload size advertised in queries (at least 512).
     public let payloadSize: UInt16
     private let logger: Logger
     private let group: any EventLoopGroup
@@ -33,6 +38,7 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
     /// DNS Cookies (RFC 7873) per server; nil when disabled.
     let cookies: CookieJar?
 
+    /// A transport to `servers`; see the type's description for what each parameter bounds.
     public init(
         servers: [UpstreamAddress], timeout: Duration = .seconds(2), attempts: Int = 2, tcpOnly: Bool = false,
         payloadSize: UInt16 = EDNS.defaultPayloadSize, maxInFlight: Int = 256, cookies: Bool = true,
@@ -60,10 +66,12 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
     /// the caller and every query closes its own channel. Kept so callers can shut down every upstream the same way.
     public func shutdown() async {}
 
+    /// Asks `question` by route 0 (the normal order, UDP first) and returns the matching response.
     public func query(_ question: Question) async throws(TransportError) -> Message {
         try await queryKeepingWire(question).message
     }
 
+    /// The same, with the octets the response arrived as.
     public func queryKeepingWire(_ question: Question) async throws(TransportError) -> ReceivedMessage {
         try await queryKeepingWire(question, route: 0)
     }
@@ -84,14 +92,17 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
         return (Array(order[k...] + order[..<k]), tcpOnly || route % 2 == 1)
     }
 
+    /// Two routes per server: UDP first, then TCP.
     public var routeCount: Int { 2 * servers.count }
 
+    /// "SERVER over UDP|TCP": what `route` asks first, for reasons.
     public func describe(route: Int) -> String? {
         let (order, tcp) = plan(route: route)
         guard let first = order.first else { return nil }
         return "\(first) over \(tcp ? "TCP" : "UDP")"
     }
 
+    /// Moves the server `route` asks first to the back of the order (it stripped DNSSEC records).
     public func demote(route: Int) -> String? {
         guard servers.count > 1, let first = plan(route: route).order.first else { return nil }
         preferred.withLock { order in

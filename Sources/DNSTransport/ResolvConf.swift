@@ -12,8 +12,11 @@ import Foundation
 /// `#` or `;`, the last `timeout:`/`attempts:` wins, timeout is clamped to 1…30 s (default 5), attempts to 1…5
 /// (default 2). A scoped IPv6 address (`fe80::1%eth0`) is used without its scope.
 public struct ResolvConf: Sendable, Equatable {
+    /// resolv.conf's default `options timeout:` (RES_TIMEOUT).
     public static let defaultTimeout: Duration = .seconds(5)
+    /// resolv.conf's default `options attempts:` (RES_DFLRETRY).
     public static let defaultAttempts = 2
+    /// Where the system resolver configuration lives.
     public static let defaultPath = "/etc/resolv.conf"
     /// Used when the file names no usable server (glibc's default). Optional rather than `try!`: the literal
     /// always parses (ModelTests check it), and if it ever did not, the list would be empty and setup would say
@@ -22,7 +25,9 @@ public struct ResolvConf: Sendable, Equatable {
 
     /// Servers in file order (possibly empty).
     public var servers: [UpstreamAddress]
+    /// The per-query timeout from `options timeout:`, else `defaultTimeout`.
     public var timeout: Duration
+    /// Tries per server from `options attempts:`, else `defaultAttempts`.
     public var attempts: Int
     /// Lines that were not understood (bad `nameserver` addresses, bad option values), for logging.
     public var problems: [String]

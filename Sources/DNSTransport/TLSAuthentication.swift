@@ -5,7 +5,9 @@ import NIOCore
 /// Why a DNS-over-TLS setting was rejected (a bad pin, an authentication name that is an address, an unreadable CA
 /// file). The message names the input.
 public struct TLSConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong with the TLS settings, as a sentence.
     public let message: String
+    /// An error with its sentence.
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
@@ -17,6 +19,7 @@ public struct SPKIPin: Sendable, Hashable, CustomStringConvertible {
     /// The 32 octets of the digest.
     public let sha256: [UInt8]
 
+    /// A pin from the 32 octets of a SHA-256 digest of a SubjectPublicKeyInfo.
     public init(sha256: [UInt8]) throws(TLSConfigurationError) {
         guard sha256.count == 32 else {
             throw TLSConfigurationError("an SPKI SHA-256 pin has 32 octets, not \(sha256.count)")
@@ -67,6 +70,7 @@ public struct TLSAuthentication: Sendable, Hashable {
     /// A PEM file of CA certificates to trust instead of the system's store.
     public var caFile: String?
 
+    /// Authentication by name (checked against the certificate), by pins, or both, with an optional CA file.
     public init(name: String? = nil, pins: [SPKIPin] = [], caFile: String? = nil) {
         self.name = name
         self.pins = pins

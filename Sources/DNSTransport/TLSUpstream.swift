@@ -23,9 +23,13 @@ import Synchronization
 ///
 /// Servers are tried in order, `attempts` rounds in all; each query waits at most `timeout`, handshake included.
 public final class TLSUpstream: DNSUpstream, Sendable {
+    /// The DNS-over-TLS servers, tried in order; one connection each, opened on first use.
     public let servers: [UpstreamAddress]
+    /// How every server must prove itself (RFC 8310 strict profile).
     public let authentication: TLSAuthentication
+    /// How long the handshake, and each query on an open connection, may take.
     public let timeout: Duration
+    /// Rounds over all servers per query before giving up.
     public let attempts: Int
     private let connections: [UpstreamAddress: DoTConnection]
     private let logger: Logger
@@ -92,10 +96,12 @@ public final class TLSUpstream: DNSUpstream, Sendable {
         for connection in connections.values { await connection.close() }
     }
 
+    /// Asks `question` over TLS and returns the matching response.
     public func query(_ question: Question) async throws(TransportError) -> Message {
         try await queryKeepingWire(question).message
     }
 
+    /// The same, with the octets the response arrived as.
     public func queryKeepingWire(_ question: Question) async throws(TransportError) -> ReceivedMessage {
         guard !servers.isEmpty else { throw .noUpstreams }
         var lastFailure: [UpstreamAddress: TransportError] = [:]

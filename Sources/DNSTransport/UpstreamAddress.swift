@@ -7,6 +7,7 @@ public struct UpstreamAddressError: Error, Sendable, Equatable, CustomStringConv
     /// What is wrong with it.
     public let reason: String
 
+    /// An error naming the text given and what is wrong with it.
     public init(input: String, reason: String) {
         self.input = input
         self.reason = reason
@@ -28,8 +29,10 @@ public struct UpstreamAddress: Sendable, Hashable, CustomStringConvertible {
     /// The socket address the transport sends to.
     let socketAddress: SocketAddress
 
+    /// The DNS port, used when the text names none.
     public static let defaultPort = 53
 
+    /// Parses `IPv4`, `IPv4:PORT`, `[IPv6]:PORT` or a bare IPv6 address (`defaultPort` when none is given).
     public init(parsing text: String, defaultPort: Int = UpstreamAddress.defaultPort) throws(UpstreamAddressError) {
         func fail(_ reason: String) -> UpstreamAddressError { UpstreamAddressError(input: text, reason: reason) }
         let input = text.trimmingSpaces
