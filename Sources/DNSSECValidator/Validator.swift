@@ -424,26 +424,8 @@ public final class Validator: Sendable {
             if let cached = cachedZone(n, ctx) {
                 switch cached {
                 case .secure(let z, _) where z == signer: continue
-                case .secure(let z, _) where z.isSubdomain(of: signer):
-                    return (
-                        .bogus,
-                        Reason(
-                            .badSigner,
-                            "RRSIG over \(what) is by \(signer), but \(z) is a signed zone below it that holds the "
-                                + "name (RFC 4035 §5.3.1)"
-                        )
-                    )
-                case .unproven(.insecure, let r):
-                    return (
-                        .bogus,
-                        Reason(
-                            .badSigner,
-                            "RRSIG over \(what) is by \(signer), but the name lies in a separate, unsigned zone: "
-                                + "\(r.message)"
-                        )
-                    )
-                case .unproven(.bogus, let r): return (.bogus, r)
-                default: break  // nothing this walk can use: ask
+                case .secure(let z, _) where !z.isSubdomain(of: signer): break  // nothing this walk can use: ask
+                default: if let found = Self.cutBelow(cached, signer: signer, what: what) { return found }
                 }
             }
             switch await sharedDSStep(n, parent: signer, keys: keys, ctx) {
@@ -456,39 +438,44 @@ public final class Validator: Sendable {
                 return nil
             case .status(let s, let expires):
                 zoneCache.put(n, s, expires: expires)
-                switch s {
-                case .secure(let z, _):
-                    return (
-                        .bogus,
-                        Reason(
-                            .badSigner,
-                            "RRSIG over \(what) is by \(signer), but \(z) is a signed zone below it that holds the "
-                                + "name (RFC 4035 §5.3.1)"
-                        )
-                    )
-                case .unproven(.insecure, let r):
-                    return (
-                        .bogus,
-                        Reason(
-                            .badSigner,
-                            "RRSIG over \(what) is by \(signer), but the name lies in a separate, unsigned zone: "
-                                + "\(r.message)"
-                        )
-                    )
-                case .unproven(.bogus, let r): return (.bogus, r)
-                case .unproven(_, let r):  // indeterminate
+                if let found = Self.cutBelow(s, signer: signer, what: what) { return found }
+                if case .unproven(_, let r) = s {  // indeterminate: the delegation is proven, its keys are not
                     return (
                         .bogus,
                         Reason(
                             .badSigner,
                             "RRSIG over \(what) is by \(signer), but \(signer) proves a delegation to \(n) below it "
-                                + "(its DNSKEY set could not be had: \(r.message))"
-                        )
+                                + "(its DNSKEY set could not be had: \(r.message))")
                     )
                 }
             }
         }
         return nil
+    }
+
+    /// What a proven status of a name between `signer` and an RRset it signed says (RFC 4035 §5.3.1): a signed
+    /// zone below the signer or an unsigned one makes the signature bogus, as does a bogus link; nil otherwise.
+    static func cutBelow(_ status: ChainVerdict, signer: DNSName, what: String) -> (Verdict, Reason)? {
+        switch status {
+        case .secure(let z, _):
+            return (
+                .bogus,
+                Reason(
+                    .badSigner,
+                    "RRSIG over \(what) is by \(signer), but \(z) is a signed zone below it that holds the "
+                        + "name (RFC 4035 §5.3.1)")
+            )
+        case .unproven(.insecure, let r):
+            return (
+                .bogus,
+                Reason(
+                    .badSigner,
+                    "RRSIG over \(what) is by \(signer), but the name lies in a separate, unsigned zone: "
+                        + "\(r.message)")
+            )
+        case .unproven(.bogus, let r): return (.bogus, r)
+        default: return nil
+        }
     }
 
     /// An outcome that may say more about the lookup that produced it (its upstream luck, its own budget of

@@ -117,25 +117,13 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
         _ question: Question, order servers: [UpstreamAddress], tcp: Bool
     ) async throws(TransportError) -> ReceivedMessage {
         guard !servers.isEmpty else { throw .noUpstreams }
-        var lastFailure: [UpstreamAddress: TransportError] = [:]
-        for attempt in 1...attempts {
-            for server in servers {
-                if Task.isCancelled { throw .cancelled }
-                switch await ask(question, server, tcp: tcp) {
-                case .success(let received):
-                    return received
-                case .failure(.cancelled):
-                    throw .cancelled
-                case .failure(let error):
-                    lastFailure[server] = error
-                    logger.debug(
-                        "upstream failed",
-                        metadata: [
-                            "server": "\(server)", "question": "\(question)", "attempt": "\(attempt)",
-                            "error": "\(error)",
-                        ])
-                }
-            }
+        let lastFailure: [UpstreamAddress: TransportError]
+        switch try await firstAnswerOrFailures(
+            question, servers: servers, attempts: attempts, logger: logger, label: "upstream failed",
+            { server in await ask(question, server, tcp: tcp) })
+        {
+        case .success(let received): return received
+        case .failure(let failed): lastFailure = failed.byServer
         }
         let failures = servers.compactMap { lastFailure[$0] }
         if failures.allSatisfy({ if case .network = $0 { true } else { false } }) {

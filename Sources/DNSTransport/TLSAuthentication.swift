@@ -41,10 +41,10 @@ public struct SPKIPin: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The pin of a DER SubjectPublicKeyInfo.
-    public static func of(spki: [UInt8]) -> SPKIPin {
-        // A SHA-256 digest always has 32 octets.
-        try! SPKIPin(sha256: DigestAlgorithm.sha256.hash(spki))
-    }
+    public static func of(spki: [UInt8]) -> SPKIPin { SPKIPin(digest: DigestAlgorithm.sha256.hash(spki)) }
+
+    /// A pin from a digest this module computed itself (SHA-256 always has 32 octets): nothing to check.
+    private init(digest: [UInt8]) { sha256 = digest }
 
     public var description: String { "sha256:" + Data(sha256).base64EncodedString() }
 }

@@ -104,26 +104,16 @@ public final class TLSUpstream: DNSUpstream, Sendable {
     /// The same, with the octets the response arrived as.
     public func queryKeepingWire(_ question: Question) async throws(TransportError) -> ReceivedMessage {
         guard !servers.isEmpty else { throw .noUpstreams }
-        var lastFailure: [UpstreamAddress: TransportError] = [:]
-        for attempt in 1...attempts {
-            for server in servers {
-                if Task.isCancelled { throw .cancelled }
-                guard let connection = connections[server] else { continue }
-                switch await connection.ask(question, timeout: timeout) {
-                case .success(let received):
-                    return received
-                case .failure(.cancelled):
-                    throw .cancelled
-                case .failure(let error):
-                    lastFailure[server] = error
-                    logger.debug(
-                        "TLS upstream failed",
-                        metadata: [
-                            "server": "\(server)", "question": "\(question)", "attempt": "\(attempt)",
-                            "error": "\(error)",
-                        ])
-                }
-            }
+        let lastFailure: [UpstreamAddress: TransportError]
+        switch try await firstAnswerOrFailures(
+            question, servers: servers, attempts: attempts, logger: logger, label: "TLS upstream failed",
+            { server in
+                guard let connection = connections[server] else { return .failure(.noUpstreams) }
+                return await connection.ask(question, timeout: timeout)
+            })
+        {
+        case .success(let received): return received
+        case .failure(let failed): lastFailure = failed.byServer
         }
         var seen = Set<UpstreamAddress>()
         let failures = servers.filter { seen.insert($0).inserted }.compactMap { lastFailure[$0] }
