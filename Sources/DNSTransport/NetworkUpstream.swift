@@ -37,15 +37,28 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
     public let maxInFlight: Int
     /// DNS Cookies (RFC 7873) per server; nil when disabled.
     let cookies: CookieJar?
+    /// Makes the channel of one exchange: real sockets, or (in tests) channels on a virtual-time loop.
+    private let channels: ChannelMaker
 
     /// A transport to `servers`; see the type's description for what each parameter bounds.
-    public init(
+    public convenience init(
         servers: [UpstreamAddress], timeout: Duration = .seconds(2), attempts: Int = 2, tcpOnly: Bool = false,
         payloadSize: UInt16 = EDNS.defaultPayloadSize, maxInFlight: Int = 256, cookies: Bool = true,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
     ) {
         // `group`: where the sockets live (default NIO's process-wide singleton); a caller's own group must stay up
         // as long as this upstream is used.
+        self.init(
+            servers: servers, timeout: timeout, attempts: attempts, tcpOnly: tcpOnly, payloadSize: payloadSize,
+            maxInFlight: maxInFlight, cookies: cookies, group: group, channels: .sockets, logger: logger)
+    }
+
+    /// The same with the channel maker given: `.sockets` in use, a testing loop's channels in the timing tests.
+    init(
+        servers: [UpstreamAddress], timeout: Duration, attempts: Int, tcpOnly: Bool, payloadSize: UInt16,
+        maxInFlight: Int, cookies: Bool, group: any EventLoopGroup, channels: ChannelMaker, logger: Logger
+    ) {
+        self.channels = channels
         self.cookies = cookies ? CookieJar() : nil
         self.maxInFlight = max(1, maxInFlight)
         self.slots = AsyncSemaphore(max(1, maxInFlight))
@@ -210,38 +223,28 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
         // come first); then the exchange fails and the server is asked over TCP.
         let grace = TimeAmount(min(timeout / 4, .milliseconds(250)))
 
-        let sent: EventLoopFuture<Void>
-        if tcp {
-            sent = ClientBootstrap(group: loop)
-                .connectTimeout(wait)
-                .channelInitializer { channel in
-                    channelPromise.succeed(channel)
-                    return channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            TCPResponseHandler(matcher: matcher, promise: response, progress: progress, onDrop: onDrop))
-                    }
-                }
-                .connect(to: server.socketAddress)
-                .flatMap { channel in
-                    var buffer = channel.allocator.buffer(capacity: wire.count + 2)
-                    buffer.writeInteger(UInt16(wire.count))
-                    buffer.writeBytes(wire)
-                    return channel.writeAndFlush(buffer)
-                }
-        } else {
-            sent = DatagramBootstrap(group: loop)
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: udpReadSize))
-                .channelInitializer { channel in
-                    channelPromise.succeed(channel)
-                    return channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            UDPResponseHandler(matcher: matcher, promise: response, grace: grace, onDrop: onDrop))
-                    }
-                }
-                // A connected socket on a fresh kernel-chosen (randomised) ephemeral port: the kernel drops
-                // datagrams from any other address or port before they reach us.
-                .connect(to: server.socketAddress)
-                .flatMap { channel in channel.writeAndFlush(channel.allocator.buffer(bytes: wire)) }
+        // The deadline is set on the loop's own clock before the connection starts, so it covers the whole
+        // exchange (connect included) and a virtual-time loop in the tests moves it exactly.
+        let timer = loop.scheduleTask(in: wait) {
+            response.fail(TransportError.timeout(servers: [server.description]))
+        }
+        let handler: @Sendable (Channel) throws -> Void = { channel in
+            channelPromise.succeed(channel)
+            let sync = channel.pipeline.syncOperations
+            if tcp {
+                try sync.addHandler(
+                    TCPResponseHandler(matcher: matcher, promise: response, progress: progress, onDrop: onDrop))
+            } else {
+                try sync.addHandler(
+                    UDPResponseHandler(matcher: matcher, promise: response, grace: grace, onDrop: onDrop))
+            }
+        }
+        let sent = channels.connect(loop, server, tcp, wait, udpReadSize, handler).flatMap { channel in
+            guard tcp else { return channel.writeAndFlush(channel.allocator.buffer(bytes: wire)) }
+            var buffer = channel.allocator.buffer(capacity: wire.count + 2)
+            buffer.writeInteger(UInt16(wire.count))
+            buffer.writeBytes(wire)
+            return channel.writeAndFlush(buffer)
         }
         sent.whenFailure { error in
             channelPromise.fail(error)
@@ -250,9 +253,6 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
             } else {
                 response.fail(TransportError.network("\(server) (\(tcp ? "TCP" : "UDP")): \(error)"))
             }
-        }
-        let timer = loop.scheduleTask(deadline: .now() + wait) {
-            response.fail(TransportError.timeout(servers: [server.description]))
         }
         // Everything after the response (or the failure) happens on the loop: cancel the deadline, close the
         // channel (if one was made) and complete `finished` once it is closed. The lookup awaits only that, one
@@ -285,6 +285,32 @@ public final class NetworkUpstream: DNSUpstream, Sendable {
             result = .failure(.tcpFailure("\(server): \(partial) before the deadline"))
         }
         return result
+    }
+}
+
+/// Makes and connects the channel of one exchange on `loop`, running `handler` (which installs the response
+/// handler) on it first. `.sockets` is the real thing; the timing tests give channels on NIO's testing loop.
+struct ChannelMaker: Sendable {
+    /// (loop, server, tcp, connect timeout, UDP read size, handler) → the connected channel.
+    let connect:
+        @Sendable (
+            any EventLoop, UpstreamAddress, Bool, TimeAmount, Int, @escaping @Sendable (Channel) throws -> Void
+        ) -> EventLoopFuture<Channel>
+
+    /// A fresh socket per exchange: TCP with a connect timeout, or a `connect`ed UDP socket on a kernel-chosen
+    /// (randomised) ephemeral port, so the kernel drops datagrams from any other address or port.
+    static let sockets = ChannelMaker { loop, server, tcp, connectTimeout, readSize, handler in
+        let initializer: @Sendable (Channel) -> EventLoopFuture<Void> = { channel in
+            channel.eventLoop.makeCompletedFuture { try handler(channel) }
+        }
+        if tcp {
+            return ClientBootstrap(group: loop).connectTimeout(connectTimeout).channelInitializer(initializer)
+                .connect(to: server.socketAddress)
+        }
+        return DatagramBootstrap(group: loop)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: readSize))
+            .channelInitializer(initializer)
+            .connect(to: server.socketAddress)
     }
 }
 

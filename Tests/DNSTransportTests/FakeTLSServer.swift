@@ -69,6 +69,33 @@ final class FakeDoTServer: Sendable {
         var queries: Int { state.withLock { $0.queries } }
         /// What a plain-TCP server received.
         var clearBytes: [UInt8] { state.withLock { $0.clearBytes } }
+        /// Who waits for how many connections to have closed.
+        private let closeWaiters = Locked<[(count: Int, waiter: CheckedContinuation<Void, Never>)]>([])
+
+        /// Returns once `count` connections have closed (the suite's time limit bounds a wait that never ends).
+        func closed(reaching count: Int) async {
+            await withCheckedContinuation { waiter in
+                let ready = closeWaiters.withLock { waiters in
+                    guard closed < count else { return true }
+                    waiters.append((count, waiter))
+                    return false
+                }
+                if ready { waiter.resume() }
+            }
+        }
+
+        func noteClosed() {
+            let ready = closeWaiters.withLock { waiters in
+                let now = state.withLock { s in
+                    s.closed += 1
+                    return s.closed
+                }
+                let due = waiters.filter { $0.count <= now }.map(\.waiter)
+                waiters.removeAll { $0.count <= now }
+                return due
+            }
+            for waiter in ready { waiter.resume() }
+        }
     }
 
     let group: MultiThreadedEventLoopGroup
@@ -122,15 +149,6 @@ final class FakeDoTServer: Sendable {
     func stop() async {
         try? await channel.close()
         try? await group.shutdownGracefully()
-    }
-
-    /// Waits (bounded: 200 rounds of 50 ms) until `condition` holds; returns whether it did.
-    func waitUntil(_ condition: @Sendable (Stats) -> Bool) async -> Bool {
-        for _ in 0..<200 {
-            if condition(stats) { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return condition(stats)
     }
 
     private final class Handler: ChannelInboundHandler {
@@ -191,7 +209,7 @@ final class FakeDoTServer: Sendable {
         }
 
         func channelInactive(context: ChannelHandlerContext) {
-            stats.state.withLock { $0.closed += 1 }
+            stats.noteClosed()
             context.fireChannelInactive()
         }
 
