@@ -136,11 +136,8 @@ extension VirtualNetwork.Made {
 
     /// Only an unusable datagram: the genuine answer gets min(timeout / 4, 250 ms); then TCP to the same server,
     /// whose answer is taken.
-    @Test(arguments: [(2000, 250), (400, 100)]) func unusableUDPThenTCPAfterTheGrace(
-        timeout: Int64, grace: Int64
-    )
-        async throws
-    {
+    @Test(arguments: [(2000, 250), (400, 100)])
+    func unusableUDPThenTCPAfterTheGrace(timeout: Int64, grace: Int64) async throws {
         let net = VirtualNetwork()
         let up = net.upstream([a], timeout: .milliseconds(timeout))
         let task = ask(up)
