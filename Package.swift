@@ -70,7 +70,7 @@ let package = Package(
             "TestAuthority", "DNSModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "DNSModelTests", dependencies: ["DNSModel", "DNSCrypto"]),
+        .testTarget(name: "DNSModelTests", dependencies: ["DNSModel", "DNSCrypto", "TestAuthority"]),
         .testTarget(name: "DNSCryptoTests", dependencies: ["DNSCrypto"]),
         .testTarget(name: "DNSTransportTests", dependencies: ["DNSTransport", "DNSModel", "DNSSECValidator", "TestAuthority",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),

@@ -19,6 +19,7 @@ final class ResponseCache: Sendable {
         var clock: UInt64 = 0
     }
     private let state = Locked(State())
+    private let watch = WaiterWatch<Question>()
     let capacity: Int
     let maxTTL: UInt32
 
@@ -27,6 +28,11 @@ final class ResponseCache: Sendable {
     var count: Int { state.withLock { $0.entries.count } }
     /// Lookups waiting for the query of `q` under way (for tests).
     func waiterCount(_ q: Question) -> Int { state.withLock { $0.inflight[q]?.count ?? 0 } }
+
+    /// Returns once `count` lookups wait for the query of `q` (for tests: awaited, not polled).
+    func waiters(for q: Question, reaching count: Int) async {
+        await watch.until(q, reaches: count) { waiterCount(q) }
+    }
 
     private enum Look { case hit([UInt8]), wait, ask }
 
@@ -57,12 +63,13 @@ final class ResponseCache: Sendable {
             return await get(q, fetch: fetch)
         case .wait:
             let shared: Result<Message, TransportError>? = await withCheckedContinuation { (c: Waiter) in
-                let queued = state.withLock { s -> Bool in
-                    guard s.inflight[q] != nil else { return false }
+                let queued = state.withLock { s -> Int? in
+                    guard s.inflight[q] != nil else { return nil }
                     s.inflight[q]!.append(c)
-                    return true
+                    return s.inflight[q]!.count
                 }
-                if !queued { c.resume(returning: nil) }  // the query ended between the two looks
+                guard let queued else { c.resume(returning: nil); return }  // the query ended between the two looks
+                watch.note(q, waiting: queued)
             }
             if let shared { return shared }
             // The lookup that asked was cancelled (or finished just now): look again.
@@ -147,9 +154,15 @@ final class ZoneCache: Sendable {
 /// cold zone validates its DNSKEY and DS sets once, not 64 times (the response cache already shares the queries).
 final class Flights<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private let waiting = Locked<[Key: [CheckedContinuation<Value?, Never>]]>([:])
+    private let watch = WaiterWatch<Key>()
 
     /// Callers waiting for the run for `key` under way (for tests).
     func waiterCount(_ key: Key) -> Int { waiting.withLock { $0[key]?.count ?? 0 } }
+
+    /// Returns once `count` callers wait for the run for `key` (for tests: awaited, not polled).
+    func waiters(for key: Key, reaching count: Int) async {
+        await watch.until(key, reaches: count) { waiterCount(key) }
+    }
 
     /// Runs `work` for `key`, or waits for the run already under way and returns its result. A shared result that
     /// `redo` rejects (e.g. one cut short by the other lookup's own budget) is computed again by this caller.
@@ -160,12 +173,13 @@ final class Flights<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         }
         guard leads else {
             let shared: Value? = await withCheckedContinuation { c in
-                let queued = waiting.withLock { w -> Bool in
-                    guard w[key] != nil else { return false }
+                let queued = waiting.withLock { w -> Int? in
+                    guard w[key] != nil else { return nil }
                     w[key]!.append(c)
-                    return true
+                    return w[key]!.count
                 }
-                if !queued { c.resume(returning: nil) }  // the run ended between the two looks
+                guard let queued else { c.resume(returning: nil); return }  // the run ended between the two looks
+                watch.note(key, waiting: queued)
             }
             if let value = shared, !redo(value) { return value }
             return await work()
@@ -174,6 +188,33 @@ final class Flights<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         let followers = waiting.withLock { $0.removeValue(forKey: key) ?? [] }
         for f in followers { f.resume(returning: value) }
         return value
+    }
+}
+
+/// Lets a test await "n callers wait for this key" instead of polling a count. The validator never waits on it;
+/// noting a waiter costs one lock when nobody watches.
+final class WaiterWatch<Key: Hashable & Sendable>: Sendable {
+    private let watchers = Locked<[(key: Key, count: Int, resume: CheckedContinuation<Void, Never>)]>([])
+
+    /// `waiting` callers now wait for `key`: wakes every watcher of `key` asking for at most that many.
+    func note(_ key: Key, waiting: Int) {
+        let due = watchers.withLock { w -> [CheckedContinuation<Void, Never>] in
+            guard !w.isEmpty else { return [] }
+            let ready = w.filter { $0.key == key && $0.count <= waiting }.map(\.resume)
+            w.removeAll { $0.key == key && $0.count <= waiting }
+            return ready
+        }
+        for c in due { c.resume() }
+    }
+
+    /// Returns once `current()` has reached `count` for `key`: registered first, then checked, so a waiter noted
+    /// in between is not missed; whichever side removes the watcher resumes it, once.
+    func until(_ key: Key, reaches count: Int, current: () -> Int) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            watchers.withLock { $0.append((key, count, c)) }
+            guard current() >= count else { return }
+            note(key, waiting: current())
+        }
     }
 }
 

@@ -19,11 +19,11 @@ extension Validator {
         let firstContext = LookupContext(limits: limits, now: now, tracing: trace)
         let first = budgeted(await resolveOnce(name: name, type: type, firstContext), firstContext)
         guard limits.maxRetriesPerLookup > 0, Self.worthAskingAgain(first, firstContext) else { return first }
-        let started = ContinuousClock.now
+        let started = monotonic()
         var attempts: [(route: Int, answer: ValidatedAnswer)] = [(0, first)]
         var route = 1
         while attempts.count <= limits.maxRetriesPerLookup, !Task.isCancelled,
-            ContinuousClock.now - started < limits.retryWindow
+            monotonic() - started < limits.retryWindow
         {
             let ctx = LookupContext(limits: limits, now: firstContext.now, tracing: trace, route: route)
             let again = budgeted(await resolveOnce(name: name, type: type, ctx), ctx)

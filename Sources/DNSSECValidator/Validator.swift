@@ -108,8 +108,22 @@ public final class Validator: Sendable {
     let stepFlights = Flights<DNSName, DSStep>()
     /// Speculative queries under way (`prefetch`), so that they can be awaited.
     let prefetches = InFlightCount()
+    /// Monotonic time, for the retry window (`limits.retryWindow`): the continuous clock, or a test's own.
+    let monotonic: @Sendable () -> Duration
 
-    public init(upstream: any DNSUpstream, configuration: ValidatorConfiguration, logger: Logger) {
+    /// A validator asking `upstream`, with the anchors, validation time and limits of `configuration`.
+    public convenience init(upstream: any DNSUpstream, configuration: ValidatorConfiguration, logger: Logger) {
+        self.init(upstream: upstream, configuration: configuration, logger: logger) {
+            ContinuousClock.now - Validator.origin
+        }
+    }
+
+    /// The same with the monotonic clock given (tests move it themselves).
+    init(
+        upstream: any DNSUpstream, configuration: ValidatorConfiguration, logger: Logger,
+        monotonic: @escaping @Sendable () -> Duration
+    ) {
+        self.monotonic = monotonic
         self.upstream = upstream
         self.configuration = configuration
         self.logger = logger
@@ -117,6 +131,8 @@ public final class Validator: Sendable {
         signatureCache = VerifiedSignatures(capacity: configuration.limits.signatureCacheEntries)
         zoneCache = ZoneCache(capacity: configuration.limits.zoneCacheEntries)
     }
+
+    private static let origin = ContinuousClock.now
 
     var limits: ValidatorLimits { configuration.limits }
     var now: UInt32 { configuration.validationTime ?? UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)) }

@@ -10,7 +10,7 @@ import Testing
 @testable import ipseckey_verify
 
 /// A clock the test moves by hand.
-final class FakeClock: WatchClock, @unchecked Sendable {
+final class FakeClock: WatchClock, Sendable {
     private let time: Locked<UInt32>
     init(_ t: UInt32) { time = Locked(t) }
     func now() -> UInt32 { time.withLock { $0 } }
@@ -19,7 +19,7 @@ final class FakeClock: WatchClock, @unchecked Sendable {
 }
 
 /// Lookup results the test scripts, and a count of lookups and change-command runs.
-final class Script: @unchecked Sendable {
+final class Script: Sendable {
     let next = Locked<[String: WatchObservation]>([:])
     let lookups = Locked(0)
     let changes = Locked(0)
@@ -152,14 +152,49 @@ final class Script: @unchecked Sendable {
 }
 
 /// `--watch` as a process against the test authority: key files written, the change command run once, SIGHUP
-/// re-reads the list (a dropped name loses its files), SIGTERM ends it with status 0.
-@Suite(.serialized) struct WatchProcessTests {
-    func waitFor(_ what: String, seconds: Double = 20, _ condition: () -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !condition() {
-            if Date() > deadline { Issue.record("timed out waiting for \(what)"); return }
-            try await Task.sleep(for: .milliseconds(100))
+/// re-reads the list (a dropped name loses its files), SIGTERM ends it with status 0. The test follows the
+/// process's own log line by line and waits for what it says, never for a time; the suite's time limit turns a
+/// process that never says it into a failure.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct WatchProcessTests {
+    /// The lines a process writes to `pipe`, as they come; the stream ends at end of file.
+    static func lines(of pipe: Pipe) -> AsyncStream<String> {
+        let (stream, sink) = AsyncStream<String>.makeStream()
+        let pending = Locked([UInt8]())
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            guard !data.isEmpty else {
+                handle.readabilityHandler = nil
+                let rest = pending.withLock { p in
+                    defer { p = [] }
+                    return p
+                }
+                if !rest.isEmpty { sink.yield(String(decoding: rest, as: UTF8.self)) }
+                sink.finish()
+                return
+            }
+            let complete = pending.withLock { p -> [String] in
+                p += data
+                var out: [String] = []
+                while let nl = p.firstIndex(of: 0x0A) {
+                    out.append(String(decoding: p[..<nl], as: UTF8.self))
+                    p.removeSubrange(...nl)
+                }
+                return out
+            }
+            for line in complete { sink.yield(line) }
         }
+        return stream
+    }
+
+    /// Reads lines (keeping them in `log`) until one contains `text`; false if the stream ended first.
+    static func until(
+        _ text: String, in lines: inout AsyncStream<String>.Iterator, log: inout [String]
+    ) async -> Bool {
+        while let line = await lines.next() {
+            log.append(line)
+            if line.contains(text) { return true }
+        }
+        return false
     }
 
     @Test func watchWritesReloadsAndStops() async throws {
@@ -179,33 +214,34 @@ final class Script: @unchecked Sendable {
         let err = Pipe()
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice
+        var lines = Self.lines(of: err).makeAsyncIterator()
+        var log: [String] = []
         try p.run()
         defer { if p.isRunning { p.terminate() } }
         let expected = [
             "gw.ecdsa256.test.p10.1.pem", "gw.ecdsa256.test.p20.2.pem", "key-ed25519.ecdsa256.test.p10.1.pem",
         ]
-        try await waitFor("key files") { listing(dir) == expected }
-        try await waitFor("the change command") { FileManager.default.fileExists(atPath: work + "/changes") }
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(try String(contentsOfFile: work + "/changes", encoding: .utf8) == "changed\n")
+        // The first round: both names' files, then the change command, once.
+        #expect(await Self.until("--on-change command ran", in: &lines, log: &log), "\(log)")
+        #expect(listing(dir) == expected)
+        #expect(log.contains { $0.contains("gw.ecdsa256.test.: secure: 2 key file(s) written") }, "\(log)")
 
-        // Drop a name and re-read the list.
+        // Drop a name and re-read the list: its file goes, and the change command runs a second time.
         try "gw.ecdsa256.test.\n".write(toFile: list, atomically: true, encoding: .utf8)
         kill(p.processIdentifier, SIGHUP)
-        try await waitFor("the dropped name's file to go") { listing(dir) == Array(expected.prefix(2)) }
-        try await waitFor("the second change command") {
-            ((try? String(contentsOfFile: work + "/changes", encoding: .utf8)) ?? "") == "changed\nchanged\n"
-        }
+        #expect(await Self.until("--on-change command ran", in: &lines, log: &log), "\(log)")
+        #expect(listing(dir) == Array(expected.prefix(2)))
+        #expect(log.contains { $0.contains("no longer watched") }, "\(log)")
 
         p.terminate()  // SIGTERM
-        let deadline = Date().addingTimeInterval(10)
-        while p.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(!p.isRunning)
-        if !p.isRunning { #expect(p.terminationStatus == 0) }
-        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(log.contains("gw.ecdsa256.test.: secure: 2 key file(s) written"))
-        #expect(log.contains("no longer watched"))
-        #expect(log.contains("stopping"))
+        // Its log ends when it exits (end of file on the pipe); then its status is there to collect.
+        while let line = await lines.next() { log.append(line) }
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(log.contains { $0.contains("stopping") }, "\(log)")
+        // Once per change: two runs in all, each logged once.
+        #expect(try String(contentsOfFile: work + "/changes", encoding: .utf8) == "changed\nchanged\n")
+        #expect(log.count { $0.contains("--on-change command ran") } == 2, "\(log)")
         #expect(listing(dir) == Array(expected.prefix(2)))  // files stay for the daemon after a clean stop
     }
 }

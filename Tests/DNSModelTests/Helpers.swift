@@ -32,19 +32,6 @@ func header(qd: UInt16 = 0, an: UInt16 = 0, ns: UInt16 = 0, ar: UInt16 = 0, flag
     [0xAB, 0xCD] + be16(flags) + be16(qd) + be16(an) + be16(ns) + be16(ar)
 }
 
-/// SplitMix64: a tiny deterministic generator so fuzz runs are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Runs the system `ldns-read-zone` on zone text and returns its record lines (comments and blank lines removed).
 enum LDNS {
     static let readZonePath = "/usr/bin/ldns-read-zone"

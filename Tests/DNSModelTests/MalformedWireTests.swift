@@ -1,3 +1,4 @@
+import TestAuthority
 import Testing
 
 @testable import DNSModel

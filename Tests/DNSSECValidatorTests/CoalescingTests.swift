@@ -7,7 +7,7 @@ import Testing
 @testable import DNSSECValidator
 
 /// Concurrent lookups share upstream questions and chain-of-trust work instead of repeating it.
-@Suite struct CoalescingTests {
+@Suite(.timeLimit(.minutes(1))) struct CoalescingTests {
     /// 64 lookups started together in a cold cache (a batch's first wave): every chain question goes upstream once.
     @Test func coldConcurrentLookupsAskEachChainQuestionOnce() async throws {
         let h = try await TestHierarchy.shared()
@@ -31,15 +31,6 @@ import Testing
         for n in names { #expect(upstream.count(for: Question(name: n, type: .ipseckey)) == 1) }
     }
 
-    /// Polls `condition` every 5 ms for up to 10 s (scheduling on a loaded machine decides when tasks arrive).
-    static func eventually(_ condition: () -> Bool) async -> Bool {
-        for _ in 0..<2000 {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return condition()
-    }
-
     /// A chain step under way is awaited by everyone who needs it: the work runs once.
     @Test func flightsRunTheWorkOnceForConcurrentCallers() async {
         let flights = Flights<String, Int>()
@@ -50,7 +41,7 @@ import Testing
                     await flights.run("example.") {
                         runs.withLock { $0 += 1 }
                         // Finish only once the 31 others wait for this run.
-                        _ = await Self.eventually { flights.waiterCount("example.") == 31 }
+                        await flights.waiters(for: "example.", reaching: 31)
                         return 42
                     }
                 }
@@ -78,7 +69,7 @@ import Testing
                         let n = runs.withLock {
                             $0 += 1; return $0
                         }
-                        if n == 1 { _ = await Self.eventually { flights.waiterCount("example.") == 7 } }
+                        if n == 1 { await flights.waiters(for: "example.", reaching: 7) }
                         return n == 1 ? -1 : 1  // the first run "fails transiently"
                     }
                 }
@@ -96,6 +87,7 @@ import Testing
         let cache = ResponseCache(capacity: 100, maxTTL: 3600)
         let q = Question(name: try DNSName("gw.example."), type: .ipseckey)
         let fetches = Locked(0)
+        let (started, asked) = AsyncStream<Void>.makeStream()
         let answer = Message(
             id: 1, flags: [.qr], questions: [q],
             answers: [
@@ -107,14 +99,16 @@ import Testing
             }
             // The first fetch waits until cancelled; the one asked again answers at once.
             if n == 1 {
+                asked.yield()
                 do { try await Task.sleep(for: .seconds(30)) } catch { return .failure(.cancelled) }
             }
             return .success(ReceivedMessage(message: answer, wire: answer.wire()))
         }
         let leader = Task { await cache.get(q, fetch: fetch) }
-        #expect(await Self.eventually { fetches.withLock { $0 } == 1 })  // the leader's question is in flight
+        var starts = started.makeAsyncIterator()
+        await starts.next()  // the leader's question is in flight
         let followers = (0..<4).map { _ in Task { await cache.get(q, fetch: fetch) } }
-        #expect(await Self.eventually { cache.waiterCount(q) == 4 })
+        await cache.waiters(for: q, reaching: 4)
         leader.cancel()
         #expect(await leader.value == .failure(.cancelled))
         for f in followers {

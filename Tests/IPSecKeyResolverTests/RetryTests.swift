@@ -10,7 +10,7 @@ import Testing
 
 /// Answers spoiled on the path are asked again (over TCP, then from the next server) before a lookup is called
 /// bogus or indeterminate; a retry never turns bogus data into secure data.
-@Suite(.serialized) struct RetryTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct RetryTests {
     let name = try! DNSName("gw.ecdsa256.test.")
 
     func resolver(_ servers: [LoopbackServer], timeout: Duration = .milliseconds(800)) async throws -> Resolver {
@@ -38,27 +38,21 @@ import Testing
         defer { Task { await server.stop() } }
         var verdicts: [Verdict: Int] = [:]
         var falselySecure = 0
-        var slowest = Duration.zero
         var failures: [String] = []
         for _ in 0..<15 {
             // Ten at a time, each with its own cold cache.
-            let batch = try await withThrowingTaskGroup(of: (ValidatedAnswer, Duration).self) { group in
+            let batch = try await withThrowingTaskGroup(of: ValidatedAnswer.self) { group in
                 for _ in 0..<10 {
                     let r = try await resolver([server])
-                    group.addTask {
-                        let start = ContinuousClock.now
-                        let a = await r.resolve(name: name, type: .ipseckey, trace: false)
-                        return (a, ContinuousClock.now - start)
-                    }
+                    group.addTask { await r.resolve(name: name, type: .ipseckey, trace: false) }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            for (answer, took) in batch {
+            for answer in batch {
                 verdicts[answer.verdict, default: 0] += 1
                 if answer.verdict == .secure && Set(answer.rrset?.rdatas ?? []) != Set(genuine.rdatas) {
                     falselySecure += 1
                 }
-                slowest = max(slowest, took)
                 if answer.verdict != .secure { failures.append(answer.reason?.message ?? "") }
             }
         }
@@ -67,8 +61,8 @@ import Testing
             verdicts[.secure, default: 0] >= 135,
             "\(verdicts); \(corrupted.count) replies corrupted; \(failures.prefix(5))")
         #expect(corrupted.count > 100, "the path did corrupt")
-        // The retry window (10 s) plus one last attempt's timeouts: no lookup outlives it.
-        #expect(slowest < .seconds(15), "slowest lookup \(slowest)")
+        // How long asking again may go on (the retry window) is checked on the test's own clock in
+        // RetryWindowTests; here only what the lookups ended with.
     }
 
     /// A resolver that strips RRSIG/NSEC before an honest one: the lookup ends secure, the reason names the

@@ -180,15 +180,14 @@ struct IntegrationTests {
     @Test("failover: a dead first server, then the plain resolver")
     func failover() async throws {
         let env = try environment()
-        let start = ContinuousClock.now
+        // When the next server is asked is checked to the millisecond on virtual time (VirtualExchangeTests);
+        // here, that the lookup ends secure through the second server.
         let result = try await CLI.run([
             "--server", env.down, "--server", env.plain, "--timeout", "1",
             "--trust-anchor", env.anchor, "host.sec.tb.",
         ])
-        let elapsed = ContinuousClock.now - start
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.hasSuffix(";; secure: host.sec.tb. IPSECKEY\n"), "\(result)")
-        #expect(elapsed < .seconds(15), "failover took \(elapsed)")
 
         let keys = try await makeResolver(upstreams: [env.down, env.plain], timeout: .seconds(1))
             .resolveAuthenticated(name: try DNSName("host.sec.tb."))
