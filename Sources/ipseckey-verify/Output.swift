@@ -83,7 +83,8 @@ struct Output: Sendable {
             obj.name = a.question.name.description
             obj.type = a.question.type.description
             obj.verdict = a.verdict.rawValue
-            obj.kind = a.kind.rawValue
+            // What was proven: only a secure verdict proves data, a name error or no data.
+            obj.kind = a.verdict == .secure ? a.kind.rawValue : nil
             obj.finalName = a.finalName.description
             obj.wildcard = a.wildcard
             obj.reason = a.reason.map {

@@ -123,7 +123,7 @@ extension IntegrationTests {
             let (testbed, dot) = try await dot()
             let result = try await CLI.run([
                 "--server", "tls://\(dot.good)", "--tls-name", dot.name, "--tls-ca", dot.ca,
-                "--trust-anchor", testbed.anchor, testCase.name,
+                "--trust-anchor", testbed.anchor, "--type", testCase.type, testCase.name,
             ])
             #expect(result.status == testCase.expected.exitCode, "\(result)")
             if testCase.expected == .secure { #expect(ipseckeyRecordCount(result.stdout) > 0, "\(result)") }

@@ -122,7 +122,7 @@ private func spawn(_ executable: String, _ arguments: [String]) throws -> (pid_t
 // MARK: - Cases
 
 enum Expected: String, Sendable, CaseIterable {
-    case secure, denial, insecure, bogus
+    case secure, denial, insecure, bogus, indeterminate
 
     /// The `ipseckey-verify` exit code for this verdict.
     var exitCode: Int32 {
@@ -131,6 +131,7 @@ enum Expected: String, Sendable, CaseIterable {
         case .denial: 1
         case .insecure: 2
         case .bogus: 3
+        case .indeterminate: 4
         }
     }
 }
@@ -140,8 +141,9 @@ struct TestbedCase: Sendable, CustomTestStringConvertible {
     var name: String
     var type: String
     var expected: Expected
-    /// delv's verdict where it knowingly differs from ours (`delv=VERDICT` in the table; see Scripts/testbed).
-    var delv: Expected
+    /// delv's verdict where it knowingly differs from ours (`delv=VERDICT` in the table; see Scripts/testbed), or
+    /// nil when delv is not asked (`delv=skip`: it cannot answer the question).
+    var delv: Expected?
     var testDescription: String { "\(name) \(type) \(expected.rawValue)" }
 }
 
@@ -159,10 +161,11 @@ enum TestbedCases {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             guard fields.count >= 3, let expected = Expected(rawValue: fields[2]) else { return nil }
             // Optional notes: delv=VERDICT, unbound=VERDICT (the validating unbound is checked by Scripts/testbed).
-            var delv = expected
+            var delv: Expected? = expected
             for note in fields.dropFirst(3) where note.hasPrefix("delv=") {
-                guard let v = Expected(rawValue: String(note.dropFirst(5))) else { return nil }
-                delv = v
+                let value = String(note.dropFirst(5))
+                guard value == "skip" || Expected(rawValue: value) != nil else { return nil }
+                delv = Expected(rawValue: value)
             }
             return TestbedCase(name: fields[0], type: fields[1], expected: expected, delv: delv)
         }
