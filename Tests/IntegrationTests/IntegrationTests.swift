@@ -180,6 +180,33 @@ struct IntegrationTests {
         #expect(answer.reason?.code == .typeNotValidatable, "\(String(describing: answer.reason))")
     }
 
+    // MARK: An island anchor
+
+    @Test(
+        "an anchor at tb.: names below it secure, tb. DS and names outside it indeterminate",
+        arguments: Upstream.allCases)
+    func islandAnchor(_ upstream: Upstream) async throws {
+        let env = try environment()
+        let server = env.address(of: upstream)
+        func run(_ arguments: [String]) async throws -> (ProcessResult, [String: Any]) {
+            let result = try await CLI.run(
+                ["--json", "--server", server, "--trust-anchor", env.islandAnchor] + arguments)
+            let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            return (result, object ?? [:])
+        }
+        let (below, _) = try await run(["host.sec.tb."])
+        #expect(below.status == 0, "\(below)")
+        // The DS set of tb. is published by the root, which this anchor does not cover (RFC 4035 §5).
+        let (apex, apexObject) = try await run(["--type", "DS", "tb."])
+        #expect(apex.status == 4, "\(apex)")
+        let apexReason = apexObject["reason"] as? [String: Any]
+        #expect(apexReason?["code"] as? String == "no-trust-anchor", "\(apex)")
+        #expect((apexReason?["message"] as? String)?.contains("lives in its parent zone") == true, "\(apex)")
+        let (outside, outsideObject) = try await run(["38.2.0.192.in-addr.arpa."])
+        #expect(outside.status == 4, "\(outside)")
+        #expect((outsideObject["reason"] as? [String: Any])?["code"] as? String == "no-trust-anchor", "\(outside)")
+    }
+
     // MARK: Transport
 
     @Test("big.sec.tb.: truncated over UDP, secure through the TC->TCP fallback", arguments: Upstream.allCases)

@@ -184,6 +184,8 @@ struct TestbedEnvironment: Sendable {
     var down: String
     var anchor: String
     var delvAnchor: String
+    /// The DS of `tb.`'s key-signing key: an anchor for the names below `tb.` only.
+    var islandAnchor: String
 
     func address(of upstream: Upstream) -> String { upstream == .plain ? plain : validating }
 
@@ -207,7 +209,8 @@ struct TestbedEnvironment: Sendable {
         return TestbedEnvironment(
             directory: try need("TESTBED_DIR"), plain: try need("TESTBED_PLAIN"),
             validating: try need("TESTBED_VALIDATING"), down: try need("TESTBED_DOWN"),
-            anchor: try need("TESTBED_ANCHOR"), delvAnchor: try need("TESTBED_DELV_ANCHOR"))
+            anchor: try need("TESTBED_ANCHOR"), delvAnchor: try need("TESTBED_DELV_ANCHOR"),
+            islandAnchor: try need("TESTBED_ISLAND_ANCHOR"))
     }
 }
 
