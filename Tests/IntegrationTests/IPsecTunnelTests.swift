@@ -35,4 +35,33 @@ import Testing
         #expect(r.stderr.contains("tampered record: exit 3, key file untouched"))
         #expect(r.stderr.contains("key swap refused by bob"))
     }
+
+    static let libreswanScript = repositoryRoot.appendingPathComponent("Scripts/ipsec-libreswan-test").path
+
+    /// Why the libreswan interop test cannot run here: the tunnel test's needs, plus libreswan's pluto (installed,
+    /// or unpacked by Scripts/deps into .build/libreswan) and NSS's certutil.
+    static let libreswanUnavailableReason: String? = {
+        if let reason = unavailableReason { return reason }
+        let unpacked = repositoryRoot.appendingPathComponent(".build/libreswan/root/usr/libexec/ipsec/pluto").path
+        let fm = FileManager.default
+        if !fm.isExecutableFile(atPath: unpacked) && !fm.isExecutableFile(atPath: "/usr/libexec/ipsec/pluto") {
+            return "libreswan is not unpacked (Scripts/deps fetches it into .build/libreswan); skipping"
+        }
+        if !fm.isExecutableFile(atPath: "/usr/bin/certutil") { return "certutil (libnss3-tools) missing; skipping" }
+        return nil
+    }()
+
+    @Test(
+        "libreswan and strongSwan authenticate each other with keys from DNSSEC-validated IPSECKEY records",
+        .enabled(if: libreswanUnavailableReason == nil, Comment(rawValue: libreswanUnavailableReason ?? "")))
+    func libreswanInterop() async throws {
+        _ = try await CLI.path()
+        let r = try await runProcess("/bin/bash", [Self.libreswanScript, Self.binaries], timeout: .seconds(300))
+        #expect(r.status == 0, "Scripts/ipsec-libreswan-test exited \(r.status):\n\(r.stderr)")
+        #expect(r.stderr.contains("bob's record: ipseckey-verify record = showhostkey --ipseckey"))
+        #expect(r.stderr.contains("--format libreswan of bob's record = showhostkey --left"))
+        #expect(r.stderr.contains("IKE SA established: each side authenticated the other with the key from DNS"))
+        #expect(r.stderr.contains("tampered record: exit 3, no configuration printed"))
+        #expect(r.stderr.contains("key swap refused by bob (libreswan)"))
+    }
 }
