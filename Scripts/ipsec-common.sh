@@ -3,9 +3,9 @@
 # a namespace, and cleanup of everything started (by PID) and of the namespaces.
 #
 # The sourcing script sets before sourcing: NAME (for messages), BIN (holds ipseckey-verify, ipseckey-testbed),
-# WORK (a fresh directory).
+# WORK (a fresh directory), and optionally IPSEC_DNS_ADDR (the test authority's loopback address).
 NET="${TESTBED_NET:-127.53}"
-DNS_ADDR="$NET.77.1"
+DNS_ADDR="${IPSEC_DNS_ADDR:-$NET.77.1}"   # each script its own, so they can run side by side
 DNS_PORT=53
 TAG="ipsec$$"
 NS_A="$TAG-a"; NS_B="$TAG-b"

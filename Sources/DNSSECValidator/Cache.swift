@@ -212,8 +212,9 @@ final class WaiterWatch<Key: Hashable & Sendable>: Sendable {
     func until(_ key: Key, reaches count: Int, current: () -> Int) async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             watchers.withLock { $0.append((key, count, c)) }
-            guard current() >= count else { return }
-            note(key, waiting: current())
+            let now = current()
+            guard now >= count else { return }
+            note(key, waiting: now)
         }
     }
 }

@@ -205,7 +205,8 @@ extension VirtualNetwork.Made {
         }
     }
 
-    /// Cancelling a lookup ends its exchange at once (no time passes) and closes the channel.
+    /// Cancelling a lookup ends its exchange at once and closes the channel: the result arrives although the test
+    /// never moves the clock (a cancellation that waited for the deadline would hang until the time limit).
     @Test func cancellationEndsTheExchangeAtOnce() async throws {
         let net = VirtualNetwork()
         let task = ask(net.upstream([a], timeout: .seconds(10), attempts: 5))
@@ -214,6 +215,5 @@ extension VirtualNetwork.Made {
         task.cancel()
         await #expect(throws: TransportError.cancelled) { try await task.value }
         #expect(!m.channel.isActive)
-        #expect(net.loop.now.uptimeNanoseconds == 0)
     }
 }

@@ -6,7 +6,7 @@ import Testing
 /// fetched with `ipseckey-verify --write-pubkey`, pings across it, then checks that a tampered record exits 3
 /// without touching the key file and that a swapped key is refused. Root and Debian's strongSwan packages
 /// (Scripts/deps) are needed; without them the test is skipped.
-@Suite struct IPsecTunnelTests {
+@Suite(.serialized) struct IPsecTunnelTests {
     static let script = repositoryRoot.appendingPathComponent("Scripts/ipsec-tunnel-test").path
     static let binaries = repositoryRoot.appendingPathComponent(".build/debug").path
 
@@ -38,16 +38,16 @@ import Testing
 
     static let libreswanScript = repositoryRoot.appendingPathComponent("Scripts/ipsec-libreswan-test").path
 
-    /// Why the libreswan interop test cannot run here: the tunnel test's needs, plus libreswan's pluto (installed,
-    /// or unpacked by Scripts/deps into .build/libreswan) and NSS's certutil.
+    /// Why the libreswan interop test cannot run here: what `Scripts/ipsec-libreswan-test --check` says (root,
+    /// strongSwan, libreswan's pluto unpacked by Scripts/deps or installed, its libraries, NSS's certutil).
     static let libreswanUnavailableReason: String? = {
         if let reason = unavailableReason { return reason }
-        let unpacked = repositoryRoot.appendingPathComponent(".build/libreswan/root/usr/libexec/ipsec/pluto").path
-        let fm = FileManager.default
-        if !fm.isExecutableFile(atPath: unpacked) && !fm.isExecutableFile(atPath: "/usr/libexec/ipsec/pluto") {
-            return "libreswan is not unpacked (Scripts/deps fetches it into .build/libreswan); skipping"
+        guard let r = runProcessSync("/bin/bash", [libreswanScript, "--check"]) else {
+            return "Scripts/ipsec-libreswan-test --check could not run; skipping"
         }
-        if !fm.isExecutableFile(atPath: "/usr/bin/certutil") { return "certutil (libnss3-tools) missing; skipping" }
+        guard r.status == 0 else {
+            return r.stderr.split(separator: "\n").last.map(String.init) ?? "libreswan test unavailable; skipping"
+        }
         return nil
     }()
 
